@@ -1,0 +1,286 @@
+"""Text lines -> body blocks + removals: the page furniture trafilatura cannot see.
+
+Works on lines of text (a .txt copy of a page, or trafilatura's output for HTML). Every line that
+is dropped or merged comes back as a `Removal` with its reason; nothing is discarded silently.
+
+Order of work:
+1. furniture lines (breadcrumbs, tool bars, share links, contact banners, footers, video placeholders)
+   and metadata lines (date / source / author) are taken out;
+2. the title is recognised at the top;
+3. paragraphs broken by a page break or an interrupting image caption are rejoined;
+4. headings are told apart from paragraphs (numbered, standalone, or printed over two lines).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+from parsers.records import Block, CleanText, Removal
+
+# --- character classes -------------------------------------------------------------------------
+# A sentence is complete when it ends with one of these, optionally followed by closing quotes/brackets.
+TERMINAL = "。！？!?；;…:："
+CLOSERS = "”’\"'）)】」』》>"
+COMPLETE_END = re.compile(f"[{re.escape(TERMINAL)}][{re.escape(CLOSERS)}]*$")
+# Lines whose last character cannot end a heading: a clause or word was cut off.
+DANGLING_END = re.compile(r"[、，,“‘\"《（(【\-—的和与及或在对把将从向以被为于等之其并且而]$")
+WHITESPACE = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
+
+# --- furniture -----------------------------------------------------------------------------------
+BREADCRUMB = re.compile(
+    r"^(?:您?(?:当前|现在)?(?:的|所在)?位置|当前位置|所在位置|你的位置)\s*[:：]|^首页\s*(?:>|»|＞|>>|/)"
+)
+VIDEO_PLACEHOLDER = re.compile(
+    r"^(?:点击播放视频|点击播放|播放视频|视频加载中.*|您的浏览器不支持.*(?:视频|video).*|\[?视频\]?|video)$",
+    re.IGNORECASE,
+)
+SHARE_LINKS = re.compile(r"^(?:分享到|分享至|一键分享)|(?:\S*分享\s*){2,}$|^(?:微信|微博|QQ空间|QQ|朋友圈)(?:\s|$)")
+# Tool-bar words: a line made only of these (and brackets/separators) is furniture.
+TOOL_WORDS = re.compile(
+    r"字体|字号|大|中|小|默认|超大|放大|缩小|打印本页|打印本稿|打印|关闭窗口|关闭|收藏|返回顶部|返回|"
+    r"立即咨询|在线咨询|免费咨询|咨询|扫一扫|分享|下载|纠错|繁体|简体|无障碍|长者模式|A\+|A-|【|】|\[|\]|"
+    r"[:：|/·\s]"
+)
+PAGE_FURNITURE = re.compile(
+    r"主办单位|承办单位|协办单位|版权所有|ICP备|ICP证|公网安备|网站标识码|网站地图|联系我们|技术支持|"
+    r"扫一扫在手机打开|在手机上打开|手机扫一扫|Copyright|©|浏览次数|浏览量|阅读量|点击数|点击量|访问量|"
+    r"^上一篇|^下一篇|^相关(?:新闻|链接|稿件|阅读|文章)|^责任编辑|^【责任编辑|^\(责编|^（责编|^[一二三]审"
+)
+PHONE = re.compile(r"(?<!\d)(?:1[3-9]\d{9}|400-?\d{3}-?\d{4}|0\d{2,3}-\d{7,8}|\d{3,4}-\d{7,8})(?!\d)")
+CONTACT_LABEL = re.compile(r"(?:咨询热线|服务热线|联系电话|联系方式|电话|热线|手机|微信号|邮箱|E-?mail|传真)[:：]?", re.IGNORECASE)
+CAPTION = re.compile(r"^(?:图为|图[:：]|图片[:：]|图片来源|▲|△|（图|\(图)|(?:记者|通讯员)?\S{0,8}\s*摄\s*[)）]?$|[(（][^()（）]*摄[)）]$")
+
+# --- metadata lines ------------------------------------------------------------------------------
+DATE = re.compile(r"(?P<y>(?:19|20)\d{2})\s*[-年/.]\s*(?P<m>\d{1,2})\s*[-月/.]\s*(?P<d>\d{1,2})\s*日?")
+META_LABEL = (
+    r"发布时间|发布日期|发稿时间|发表时间|公开日期|更新时间|时间|日期|来源于|本文来源于|文章来源|稿件来源|信息来源|"
+    r"来源|作者|记者|撰稿|供稿|通讯员|编辑|责任编辑|责编|选稿|审核|校对|发布者|发布人|发布机构|浏览次数|点击数|字体"
+)
+META_FIELD = re.compile(rf"(?:{META_LABEL})\s*[:：]?")
+META_LINE_START = re.compile(rf"^[(（【\[]?\s*(?:{META_LABEL}|据)\s*[:：《]")
+DATED_HEADER = re.compile(rf"^{DATE.pattern}\s*(?:\d{{1,2}}:\d{{2}}(?::\d{{2}})?)?\s*(?:$|{META_LABEL}|\||丨)")
+CLOSING_SOURCE = re.compile(r"^[(（【]\s*(?:据|来源|转自|原载|摘自|本文来源)\s*[:：]?.{1,60}[)）】]$")
+MAX_META_LINE = 120
+
+# --- headings ------------------------------------------------------------------------------------
+CN_DIGITS = "一二三四五六七八九十百零〇"
+NUMBERED_HEADING = re.compile(
+    rf"^(?P<marker>"
+    rf"(?P<part>第[{CN_DIGITS}\d]+(?:部分|章|节|篇|编))|"
+    rf"(?P<cn>[{CN_DIGITS}]+[、．.])|"
+    rf"(?P<paren_cn>[(（][{CN_DIGITS}]+[)）])|"
+    rf"(?P<arabic>\d{{1,2}}[、．.](?!\d))|"
+    rf"(?P<paren_arabic>[(（]\d{{1,2}}[)）])|"
+    rf"(?P<circled>[①-⑳])"
+    rf")\s*[,，:：]?"
+)
+MAX_HEADING_CHARS = 40  # standalone (unnumbered) headings in this genre are short
+MAX_NUMBERED_LEAD_IN = 60  # a numbered point's lead-in sentence longer than this is a list item, not a heading
+MAX_CAPTION_CHARS = 60
+
+
+def normalize_line(line: str) -> str:
+    """Trim a line and collapse runs of whitespace (full-width and no-break spaces included)."""
+    return WHITESPACE.sub(" ", line).strip()
+
+
+def match_key(text: str) -> str:
+    """Text reduced for matching and hashing: NFKC, no whitespace, no punctuation."""
+    folded = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in folded if ch.isalnum())
+
+
+def is_complete(line: str) -> bool:
+    return bool(COMPLETE_END.search(line))
+
+
+def furniture_reason(line: str) -> str | None:
+    """Why this line is page furniture, or None for article text."""
+    if BREADCRUMB.search(line):
+        return "breadcrumb"
+    if VIDEO_PLACEHOLDER.match(line):
+        return "video_placeholder"
+    if len(line) <= 80 and SHARE_LINKS.search(line):
+        return "share_links"
+    if len(line) <= 40 and not TOOL_WORDS.sub("", line):
+        return "button"
+    if len(line) <= 150 and PAGE_FURNITURE.search(line):
+        return "page_furniture"
+    if _is_contact(line):
+        return "contact"
+    return None
+
+
+def _is_contact(line: str) -> bool:
+    phones = PHONE.findall(line)
+    if not phones:
+        return False
+    rest = CONTACT_LABEL.sub("", PHONE.sub("", line))
+    rest = re.sub(r"[\s:：,，;；/|、()（）-]", "", rest)
+    return len(rest) <= 12 and len(line) <= 120
+
+
+def is_metadata_line(line: str) -> bool:
+    """A date / source / author line (header byline or closing credit), not body text."""
+    if len(line) > MAX_META_LINE:
+        return False
+    if META_LINE_START.match(line) or DATED_HEADER.match(line) or CLOSING_SOURCE.match(line):
+        return True
+    return len(META_FIELD.findall(line)) >= 2 and not is_complete(line)
+
+
+def heading_marker(line: str) -> tuple[str, str] | None:
+    """(kind, marker) when the line opens with list numbering used for headings."""
+    match = NUMBERED_HEADING.match(line)
+    if not match:
+        return None
+    kind = next(k for k in ("part", "cn", "paren_cn", "arabic", "paren_arabic", "circled") if match.group(k))
+    return kind, match.group("marker")
+
+
+def is_heading_candidate(line: str) -> bool:
+    """Short unnumbered line that could be a standalone heading (no final punctuation, nothing cut off)."""
+    return (
+        2 <= len(line) <= MAX_HEADING_CHARS
+        and not is_complete(line)
+        and not DANGLING_END.search(line)
+        and not CAPTION.search(line)
+        and line.count("“") == line.count("”")
+        and line.count("(") + line.count("（") == line.count(")") + line.count("）")
+    )
+
+
+def is_fragment(line: str) -> bool:
+    """A line that stops mid-sentence: the rest of it follows after a break."""
+    return not is_complete(line) and heading_marker(line) is None and not is_heading_candidate(line)
+
+
+def _boundary(left: str, right: str, width: int = 24) -> str:
+    return f"{left[-width:]}⏎{right[:width]}"
+
+
+def strip_furniture(lines: Iterable[str]) -> tuple[list[str], list[str], list[Removal]]:
+    """Split lines into (body lines, metadata lines, removals); empty lines are dropped."""
+    body: list[str] = []
+    metadata: list[str] = []
+    removals: list[Removal] = []
+    for raw in lines:
+        line = normalize_line(raw)
+        if not line:
+            continue
+        reason = furniture_reason(line)
+        if reason is None and is_metadata_line(line):
+            metadata.append(line)
+            reason = "metadata_line"
+        if reason:
+            removals.append(Removal(reason, line))
+        else:
+            body.append(line)
+    return body, metadata, removals
+
+
+def take_title(lines: list[str], known_title: str | None = None) -> tuple[str | None, list[str]]:
+    """The title line at the top, if there is one, and the lines after it."""
+    if not lines:
+        return known_title, lines
+    first = lines[0]
+    if known_title and match_key(first) == match_key(known_title):
+        return known_title, lines[1:]
+    if known_title:
+        return known_title, lines
+    looks_like_title = (
+        len(first) <= 80
+        and not (is_complete(first) and first[-1] in "。；;")
+        and heading_marker(first) is None
+        and len(lines) > 1
+    )
+    return (first, lines[1:]) if looks_like_title else (None, lines)
+
+
+def rejoin_breaks(lines: Sequence[str]) -> tuple[list[str], list[Removal]]:
+    """Rejoin paragraphs broken mid-sentence by a page break or an interrupting caption."""
+    out: list[str] = []
+    removals: list[Removal] = []
+    pending = list(lines)
+    i = 0
+    while i < len(pending):
+        line = pending[i]
+        nxt = pending[i + 1] if i + 1 < len(pending) else None
+        after = pending[i + 2] if i + 2 < len(pending) else None
+        if nxt is None or not is_fragment(line) or heading_marker(nxt):
+            out.append(line)
+            i += 1
+            continue
+        if is_complete(nxt) or is_fragment(nxt):
+            pending[i + 1] = line + nxt
+            removals.append(Removal("rejoined_break", _boundary(line, nxt)))
+            i += 1
+            continue
+        if after is not None and len(nxt) <= MAX_CAPTION_CHARS and heading_marker(after) is None:
+            removals.append(Removal("image_caption", nxt))
+            pending[i + 2] = line + after
+            removals.append(Removal("rejoined_break", _boundary(line, after)))
+            i += 2
+            continue
+        out.append(line)
+        i += 1
+    return out, removals
+
+
+def split_lead_in(line: str) -> tuple[str, str]:
+    """(lead-in sentence, rest) of a numbered line: '(一)做好X。今年…' -> ('(一)做好X', '今年…')."""
+    match = re.search(r"[。！？!?；;:：]", line)
+    if not match:
+        return line, ""
+    return line[: match.start()], line[match.end() :].strip()
+
+
+def classify_blocks(lines: Sequence[str]) -> tuple[list[Block], list[Removal]]:
+    """Tell headings from paragraphs; a heading over two lines becomes one heading."""
+    blocks: list[Block] = []
+    removals: list[Removal] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        has_next = i + 1 < len(lines)
+        if heading_marker(line):
+            lead_in, rest = split_lead_in(line)
+            if not rest and (not is_complete(line) or line[-1] in ":："):
+                blocks.append(Block(line.rstrip(":："), is_heading=True))
+            elif rest and len(lead_in) <= MAX_NUMBERED_LEAD_IN:
+                blocks.append(Block(lead_in, is_heading=True))
+                blocks.append(Block(line))
+            else:
+                blocks.append(Block(line))
+            i += 1
+            continue
+        if CAPTION.search(line) and not is_complete(line):
+            removals.append(Removal("image_caption", line))
+            i += 1
+            continue
+        if is_heading_candidate(line) and has_next:
+            nxt = lines[i + 1]
+            if is_heading_candidate(nxt) and i + 2 < len(lines) and not is_heading_candidate(lines[i + 2]):
+                blocks.append(Block(f"{line} {nxt}", is_heading=True))
+                removals.append(Removal("joined_heading", _boundary(line, nxt)))
+                i += 2
+                continue
+            blocks.append(Block(line, is_heading=True))
+            i += 1
+            continue
+        blocks.append(Block(line))
+        i += 1
+    return blocks, removals
+
+
+def clean_lines(lines: Iterable[str], *, known_title: str | None = None) -> CleanText:
+    """Body blocks of an article from its text lines, with metadata lines and removals."""
+    body, metadata, removals = strip_furniture(lines)
+    title, body = take_title(body, known_title)
+    if title and not known_title:
+        removals.append(Removal("title", title))
+    body, joins = rejoin_breaks(body)
+    blocks, more = classify_blocks(body)
+    return CleanText(tuple(blocks), title, tuple(metadata), tuple(removals + joins + more))

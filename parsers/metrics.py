@@ -1,0 +1,70 @@
+"""Metric vocabulary: map a metric phrase + unit to a stable `metric_code` (see data/metrics.toml)."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+# Units that count the same kind of thing: a code declared for 家 also accepts 个 and vice versa.
+UNIT_FAMILIES = ({"家", "个", "所", "处"}, {"人", "名", "位", "人次"}, {"元"}, {"%"}, {"项", "个"}, {"笔", "单"})
+
+
+@dataclass(frozen=True, slots=True)
+class MetricRule:
+    code: str
+    label: str
+    units: frozenset[str]
+    any_terms: tuple[str, ...]
+    all_terms: tuple[str, ...] = ()
+    none_terms: tuple[str, ...] = ()
+
+    def matches(self, metric: str, unit: str) -> bool:
+        return (
+            unit in self.units
+            and any(t in metric for t in self.any_terms)
+            and all(t in metric for t in self.all_terms)
+            and not any(t in metric for t in self.none_terms)
+        )
+
+
+def _widen(units: Sequence[str]) -> frozenset[str]:
+    wide = set(units)
+    for family in UNIT_FAMILIES:
+        if wide & family:
+            wide |= family
+    return frozenset(wide)
+
+
+def parse_rules(toml_text: str) -> tuple[MetricRule, ...]:
+    """Rules from a vocabulary file's text; raises ValueError naming the entry that is malformed."""
+    data = tomllib.loads(toml_text)
+    rules = []
+    for i, entry in enumerate(data.get("metric", [])):
+        try:
+            rules.append(
+                MetricRule(
+                    code=entry["code"],
+                    label=entry.get("label", entry["code"]),
+                    units=_widen(entry["units"]),
+                    any_terms=tuple(entry["any"]),
+                    all_terms=tuple(entry.get("all", ())),
+                    none_terms=tuple(entry.get("none", ())),
+                )
+            )
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"metric entry {i} ({entry.get('code', '?')}): missing or bad field {exc}") from exc
+    return tuple(rules)
+
+
+@cache
+def default_rules() -> tuple[MetricRule, ...]:
+    """The vocabulary shipped with civic-ingest."""
+    return parse_rules(resources.files("parsers").joinpath("data/metrics.toml").read_text(encoding="utf-8"))
+
+
+def code_metric(metric: str, unit: str, rules: Sequence[MetricRule]) -> str | None:
+    """The first rule's code that this metric phrase and unit match, or None."""
+    return next((r.code for r in rules if r.matches(metric, unit)), None)

