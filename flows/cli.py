@@ -1,0 +1,255 @@
+"""The `civic-ingest` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from flows import settings
+
+EXIT_OK, EXIT_REJECTS, EXIT_ERROR = 0, 1, 2
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def article_json(article: Any) -> dict[str, Any]:
+    """The `inspect --json` object: metadata, sections, paragraphs, indicators, removed text."""
+    headings = {s.section_id: s for s in article.sections}
+    return {
+        "uri": article.uri,
+        "title": article.title,
+        "published_date": article.published_date,
+        "source": article.source,
+        "author": article.author,
+        "region_province": article.region_province,
+        "region_city": article.region_city,
+        "sections": [
+            {"ordinal": s.ordinal, "level": s.level, "heading": s.heading,
+             "parent": headings[s.parent_id].ordinal if s.parent_id else None}
+            for s in article.sections
+        ],
+        "paragraphs": [
+            {"ordinal": p.ordinal, "section": headings[p.section_id].ordinal if p.section_id else None, "text": p.text}
+            for p in article.paragraphs
+        ],
+        "indicators": [asdict(i) for i in article.indicators],
+        "removed": [{"reason": r.reason, "text": r.text} for r in article.removals],
+    }
+
+
+def article_text(article: Any) -> str:
+    """A readable view of one parsed article."""
+    lines = [
+        f"title       {article.title or '(none)'}",
+        f"date        {article.published_date or '-'}",
+        f"source      {article.source or '-'}",
+        f"author      {article.author or '-'}",
+        f"region      {article.region_province or '-'} {article.region_city or ''}".rstrip(),
+        "",
+    ]
+    by_section: dict[str | None, list[Any]] = {}
+    for p in article.paragraphs:
+        by_section.setdefault(p.section_id, []).append(p)
+    for p in by_section.get(None, []):
+        lines.append(f"    {p.text[:70]}{'…' if len(p.text) > 70 else ''}")
+    for s in article.sections:
+        lines.append(f"{'  ' * (s.level - 1)}§ {s.heading}")
+        for p in by_section.get(s.section_id, []):
+            lines.append(f"{'  ' * s.level}  {p.text[:70]}{'…' if len(p.text) > 70 else ''}")
+    lines += ["", f"indicators ({len(article.indicators)})"]
+    for i in article.indicators:
+        q = "" if i.qualifier == "exact" else f" ({i.qualifier})"
+        lines.append(
+            f"  {i.raw_text:<12} {i.value:>16,.2f} {i.unit:<4}{q:<9} {i.metric[:24]:<24} "
+            f"{i.metric_code or '':<24} {i.region or '':<8} {i.period or ''}"
+        )
+    lines += ["", f"removed ({len(article.removals)})"]
+    lines += [f"  [{r.reason}] {r.text[:80]}" for r in article.removals]
+    return "\n".join(lines)
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from flows.pipeline import metric_rules
+    from flows.sources.seeds import read_file
+    from parsers.article import parse_document
+    from parsers.records import ParseError
+
+    target: str = args.target
+    try:
+        if target.startswith(("http://", "https://")):
+            from flows.sources.web import fetch_one
+
+            raw = fetch_one(target)
+        else:
+            raw = read_file(target)
+        article = parse_document(raw, rules=metric_rules())
+    except ParseError as exc:
+        print(f"error: {exc.uri}: [{exc.stage}] {exc.reason}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:
+        print(f"error: cannot read {target}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.json:
+        print(json.dumps(article_json(article), ensure_ascii=False, indent=2, default=_json_default))
+    else:
+        print(article_text(article))
+    return EXIT_OK
+
+
+def _print_summary(summary: Any) -> int:
+    print(summary.to_text())
+    return EXIT_REJECTS if summary.rejects else EXIT_OK
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from flows.ingest_files import ingest_files
+    from flows.sources.seeds import InputError
+
+    try:
+        summary = ingest_files(paths=args.paths or None, db=args.db, workers=args.workers)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    return _print_summary(summary)
+
+
+def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, max_width: int = 60) -> str:
+    """Rows as an aligned text table (CJK characters count double on a terminal)."""
+    def cell(value: Any) -> str:
+        text = "" if value is None else str(value)
+        return text if len(text) <= max_width else text[: max_width - 1] + "…"
+
+    def width(text: str) -> int:
+        return sum(2 if "\u2e80" <= ch <= "\uffef" else 1 for ch in text)
+
+    table = [[cell(c) for c in columns]] + [[cell(v) for v in row] for row in rows]
+    widths = [max(width(r[i]) for r in table) for i in range(len(columns))]
+    lines = ["  ".join(v + " " * (w - width(v)) for v, w in zip(r, widths, strict=True)).rstrip() for r in table]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from warehouse.queries import stats
+    from warehouse.schema import open_for_reading
+
+    con = open_for_reading(args.db)
+    try:
+        data = stats(con)
+    finally:
+        con.close()
+    tables = data["tables"]
+    print(f"warehouse {args.db}: " + ", ".join(f"{t} {n}" for t, n in tables.items()))
+    sections = (
+        ("articles by province", ["province", "articles", "reposts"], data["articles_by_province"]),
+        ("indicators by metric_code", ["metric_code", "indicators"], data["indicators_by_metric"]),
+        ("removed text by reason", ["reason", "pieces"], data["removals_by_reason"]),
+        ("rejected inputs", ["uri", "stage", "reason", "attempts"], data["rejects"]),
+    )
+    for title, columns, rows in sections:
+        if rows:
+            print(f"\n{title}\n{format_table(columns, rows)}")
+    return EXIT_OK
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    import csv
+
+    import duckdb
+
+    from warehouse.queries import run_query
+    from warehouse.schema import open_for_reading
+
+    con = open_for_reading(args.db)
+    try:
+        columns, rows = run_query(con, args.sql)
+    except duckdb.Error as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        con.close()
+    if args.format == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    elif args.format == "json":
+        records = [dict(zip(columns, row, strict=True)) for row in rows]
+        print(json.dumps(records, ensure_ascii=False, indent=2, default=str))
+    else:
+        print(format_table(columns, rows))
+        print(f"({len(rows)} rows)")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from warehouse.queries import export_parquet
+    from warehouse.schema import open_for_reading
+
+    con = open_for_reading(args.db)
+    try:
+        written = export_parquet(con, args.directory)
+    finally:
+        con.close()
+    for path in written:
+        print(path)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="civic-ingest", description="Turn Chinese civil-affairs reporting into data (DuckDB)."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ingest = sub.add_parser("ingest", help="ingest local .txt/.html files (default: the project's seeds/)")
+    ingest.add_argument("paths", nargs="*", help="files or folders (default: seeds/)")
+    ingest.add_argument("--db", default=settings.DEFAULT_DB, help="warehouse file (default: %(default)s or $CIVIC_DB)")
+    ingest.add_argument("--workers", type=int, default=None, help="parser processes (default: all cores)")
+    ingest.set_defaults(func=cmd_ingest, needs_prefect=True)
+
+    inspect = sub.add_parser("inspect", help="parse one file or URL and print the article (no database)")
+    inspect.add_argument("target", help="a .txt/.html file or an http(s) URL")
+    inspect.add_argument("--json", action="store_true", help="print one JSON object")
+    inspect.set_defaults(func=cmd_inspect, needs_prefect=False)
+
+    db_help = "warehouse file (default: %(default)s or $CIVIC_DB); reads use its published snapshot"
+    stats_cmd = sub.add_parser("stats", help="what the warehouse holds")
+    stats_cmd.add_argument("--db", default=settings.DEFAULT_DB, help=db_help)
+    stats_cmd.set_defaults(func=cmd_stats)
+
+    query = sub.add_parser("query", help="run read-only SQL against the warehouse snapshot")
+    query.add_argument("sql")
+    query.add_argument("--db", default=settings.DEFAULT_DB, help=db_help)
+    query.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    query.set_defaults(func=cmd_query)
+
+    export = sub.add_parser("export", help="write every table to Parquet files")
+    export.add_argument("directory")
+    export.add_argument("--format", choices=("parquet",), default="parquet")
+    export.add_argument("--db", default=settings.DEFAULT_DB, help=db_help)
+    export.set_defaults(func=cmd_export)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "needs_prefect", False):
+        settings.configure_prefect_environment()
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("interrupted: the warehouse keeps every batch committed so far; re-run to complete", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

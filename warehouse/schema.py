@@ -1,0 +1,136 @@
+"""Opening the warehouse: a bounded wait for DuckDB's file lock, then append-only migrations."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+LOCK_ERROR = re.compile(r"Could not set lock|Conflicting lock", re.IGNORECASE)
+HOLDER_PID = re.compile(r"PID (\d+)")
+
+
+class WarehouseLocked(RuntimeError):
+    """Another process holds the warehouse file; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def migrations() -> list[Migration]:
+    """All migrations shipped with the package, in order (files NNN_name.sql, never edited once released)."""
+    found = []
+    for entry in resources.files("warehouse").joinpath("migrations").iterdir():
+        match = re.fullmatch(r"(\d{3})_(\w+)\.sql", entry.name)
+        if match:
+            found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
+    return sorted(found, key=lambda m: m.version)
+
+
+def applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL DEFAULT now())"
+    )
+    return {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+
+
+def migrate(con: duckdb.DuckDBPyConnection, *, up_to: int | None = None) -> list[int]:
+    """Apply the migrations this warehouse has not had yet, each in its own transaction."""
+    done = applied_versions(con)
+    newly = []
+    for migration in migrations():
+        if migration.version in done or (up_to is not None and migration.version > up_to):
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(migration.sql)
+            con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [migration.version, migration.name])
+            con.execute("COMMIT")
+        except duckdb.Error:
+            con.execute("ROLLBACK")
+            raise
+        newly.append(migration.version)
+    return newly
+
+
+def connect(
+    path: str | Path, *, read_only: bool = False, wait_seconds: float = 60.0, apply_migrations: bool = True
+) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, waiting up to `wait_seconds` for another process to release the file.
+
+    DuckDB lets one process hold a file (a read-only reader blocks a writer too); rather than fail at
+    once, retry with backoff and then raise WarehouseLocked naming the process that holds it.
+    """
+    target = str(path)
+    if target != ":memory:" and not read_only:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.1
+    while True:
+        try:
+            con = duckdb.connect(target, read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if not LOCK_ERROR.search(str(exc)):
+                raise
+            if time.monotonic() >= deadline:
+                holder = HOLDER_PID.search(str(exc))
+                who = f"process {holder[1]}" if holder else "another process"
+                raise WarehouseLocked(
+                    f"warehouse {target} is locked by {who} (waited {wait_seconds:.0f}s). "
+                    "A run may be writing, or a SQL session has it open: close it, or query the "
+                    "read-only snapshot with `civic-ingest query`."
+                ) from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+    if apply_migrations and not read_only:
+        migrate(con)
+    return con
+
+
+def snapshot_path(db: str | Path) -> Path:
+    """Where the read-only snapshot of a warehouse lives: warehouse.duckdb -> warehouse.snapshot.duckdb."""
+    path = Path(db)
+    return path.with_name(f"{path.stem}.snapshot{path.suffix or '.duckdb'}")
+
+
+def publish_snapshot(con: duckdb.DuckDBPyConnection, db: str | Path) -> Path:
+    """Copy the warehouse to its snapshot file and swap it in atomically.
+
+    Analysts and `civic-ingest query` read the snapshot, so they never hold the lock a writer needs;
+    a reader that has the old snapshot open keeps reading it (rename never touches an open file).
+    """
+    target = snapshot_path(db)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    con.execute(f"ATTACH '{str(tmp).replace(chr(39), chr(39) * 2)}' AS civic_snapshot")
+    try:
+        con.execute("COPY FROM DATABASE " + _current_database(con) + " TO civic_snapshot")
+    finally:
+        con.execute("DETACH civic_snapshot")
+    tmp.replace(target)
+    return target
+
+
+def _current_database(con: duckdb.DuckDBPyConnection) -> str:
+    row = con.execute("SELECT current_database()").fetchone()
+    return f'"{row[0]}"' if row else "main"
+
+
+def open_for_reading(db: str | Path, *, wait_seconds: float = 10.0) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the newest snapshot, or to the warehouse itself when there is none."""
+    snapshot = snapshot_path(db)
+    if snapshot.exists():
+        return duckdb.connect(str(snapshot), read_only=True)
+    if not Path(db).exists():
+        raise FileNotFoundError(f"no warehouse at {db}: run `civic-ingest ingest` first")
+    return connect(db, read_only=True, wait_seconds=wait_seconds)
