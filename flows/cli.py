@@ -33,12 +33,20 @@ def article_json(article: Any) -> dict[str, Any]:
         "region_province": article.region_province,
         "region_city": article.region_city,
         "sections": [
-            {"ordinal": s.ordinal, "level": s.level, "heading": s.heading,
-             "parent": headings[s.parent_id].ordinal if s.parent_id else None}
+            {
+                "ordinal": s.ordinal,
+                "level": s.level,
+                "heading": s.heading,
+                "parent": headings[s.parent_id].ordinal if s.parent_id else None,
+            }
             for s in article.sections
         ],
         "paragraphs": [
-            {"ordinal": p.ordinal, "section": headings[p.section_id].ordinal if p.section_id else None, "text": p.text}
+            {
+                "ordinal": p.ordinal,
+                "section": headings[p.section_id].ordinal if p.section_id else None,
+                "text": p.text,
+            }
             for p in article.paragraphs
         ],
         "indicators": [asdict(i) for i in article.indicators],
@@ -124,6 +132,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, max_width: int = 60) -> str:
     """Rows as an aligned text table (CJK characters count double on a terminal)."""
+
     def cell(value: Any) -> str:
         text = "" if value is None else str(value)
         return text if len(text) <= max_width else text[: max_width - 1] + "…"
@@ -247,7 +256,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except KeyboardInterrupt:
-        print("interrupted: the warehouse keeps every batch committed so far; re-run to complete", file=sys.stderr)
+        print(
+            "interrupted: the warehouse keeps every batch committed so far; re-run to complete",
+            file=sys.stderr,
+        )
         return 130
 
 

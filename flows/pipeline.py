@@ -53,7 +53,7 @@ def parse_one(raw: RawDocument, selector: str | None, rules: Sequence[MetricRule
         return parse_document(raw, selector=selector, rules=rules)
     except ParseError as exc:
         return Reject(raw.uri, exc.stage, exc.reason)
-    except Exception as exc:  # noqa: BLE001 - one broken input must never abort the run; it is reported
+    except Exception as exc:
         return Reject(raw.uri, "parse", f"internal parser error: {type(exc).__name__}: {exc}")
 
 
@@ -113,7 +113,9 @@ def finish_run(summary: RunSummary, db: str) -> RunSummary:
     finally:
         con.close()
     create_markdown_artifact(
-        key=f"{summary.flow}-summary", markdown=summary.to_markdown(), description=f"{summary.flow} run summary"
+        key=f"{summary.flow}-summary",
+        markdown=summary.to_markdown(),
+        description=f"{summary.flow} run summary",
     )
     get_run_logger().info("run summary\n%s", summary.to_text())
     return summary

@@ -48,11 +48,19 @@ class RunSummary:
     def run_row(self) -> dict[str, Any]:
         """The row stored in the `runs` table."""
         return {
-            "run_id": self.run_id, "flow": self.flow, "started_at": self.started_at,
-            "finished_at": self.finished_at or datetime.now(), "articles_new": self.articles_new,
-            "articles_updated": self.articles_updated, "articles_unchanged": self.articles_unchanged,
-            "sections": self.sections, "paragraphs": self.paragraphs, "indicators": self.indicators,
-            "removals": self.removals, "rejects": len(self.rejects), "summary_json": json.dumps(self.to_json()),
+            "run_id": self.run_id,
+            "flow": self.flow,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at or datetime.now(),
+            "articles_new": self.articles_new,
+            "articles_updated": self.articles_updated,
+            "articles_unchanged": self.articles_unchanged,
+            "sections": self.sections,
+            "paragraphs": self.paragraphs,
+            "indicators": self.indicators,
+            "removals": self.removals,
+            "rejects": len(self.rejects),
+            "summary_json": json.dumps(self.to_json()),
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -91,9 +99,13 @@ class RunSummary:
     def to_markdown(self) -> str:
         """The same report as a Prefect markdown artifact."""
         rows = [
-            ("articles new", self.articles_new), ("articles updated", self.articles_updated),
-            ("articles unchanged", self.articles_unchanged), ("sections", self.sections),
-            ("paragraphs", self.paragraphs), ("indicators", self.indicators), ("rejects", len(self.rejects)),
+            ("articles new", self.articles_new),
+            ("articles updated", self.articles_updated),
+            ("articles unchanged", self.articles_unchanged),
+            ("sections", self.sections),
+            ("paragraphs", self.paragraphs),
+            ("indicators", self.indicators),
+            ("rejects", len(self.rejects)),
         ]
         rows += [(f"removed: {k}", v) for k, v in self.removals_by_reason.most_common()]
         for source, counts in sorted(self.fetch_counts.items()):

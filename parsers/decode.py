@@ -114,6 +114,13 @@ def _is_plausible_chinese(text: str) -> bool:
     sample = text[:4000]
     if not sample:
         return False
-    common = sum(1 for ch in sample if ch.isascii() or "\u4e00" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f"
-                 or "\uff00" <= ch <= "\uffef" or ch in "“”‘’…—·")
+    common = sum(
+        1
+        for ch in sample
+        if ch.isascii()
+        or "\u4e00" <= ch <= "\u9fff"
+        or "\u3000" <= ch <= "\u303f"
+        or "\uff00" <= ch <= "\uffef"
+        or ch in "“”‘’…—·"
+    )
     return common / len(sample) > 0.95

@@ -28,7 +28,28 @@ KNOWN_BODY_SELECTORS = (
     "#ArticleContent",
     ".Custom_UnionStyle",
 )
-BLOCK_TAGS = frozenset("p div br li h1 h2 h3 h4 h5 h6 tr table section article blockquote ul ol center".split())
+BLOCK_TAGS = frozenset(
+    [
+        "p",
+        "div",
+        "br",
+        "li",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "tr",
+        "table",
+        "section",
+        "article",
+        "blockquote",
+        "ul",
+        "ol",
+        "center",
+    ]
+)
 DROP_TAGS = ("script", "style", "noscript", "iframe", "form", "button", "select", "nav", "footer")
 MIN_BODY_CHARS = 80  # a container with less text than this is an empty template slot
 META_TITLE = ("ArticleTitle", "og:title", "title")
@@ -49,8 +70,10 @@ def parse_html(html: str, *, uri: str) -> lxml.html.HtmlElement:
 def _meta(root: lxml.html.HtmlElement, names: Sequence[str]) -> str | None:
     for name in names:
         for attr in ("name", "property", "itemprop"):
-            values = root.xpath(f"//meta[translate(@{attr},'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz')"
-                                f"='{name.lower()}']/@content")
+            values = root.xpath(
+                f"//meta[translate(@{attr},'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz')"
+                f"='{name.lower()}']/@content"
+            )
             for value in values:
                 if value and value.strip():
                     return str(value).strip()
@@ -104,7 +127,7 @@ def body_container(root: lxml.html.HtmlElement, selector: str | None) -> lxml.ht
     for css in selectors:
         try:
             found = root.xpath(css) if css.startswith("/") else root.cssselect(css)
-        except Exception as exc:  # noqa: BLE001 - cssselect raises several private error types
+        except Exception as exc:
             raise ParseError("", "extract", f"bad content_selector {css!r}: {exc}") from exc
         for element in found:
             if len(element.text_content().strip()) >= MIN_BODY_CHARS:

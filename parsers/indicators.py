@@ -26,11 +26,71 @@ EXACT, OVER, APPROX, UNDER = "exact", "over", "approx", "under"
 # --- the figure itself ---------------------------------------------------------------------------
 # Measure words, longest first so 人次 wins over 人 and 个工作日 over 个.
 UNITS = sorted(
-    (
-        "个工作日 个百分点 百分点 个月 平方米 平方公里 公里 千米 人次 场次 户次 家次 余次 个 家 人 名 位 元 项 次 场 件 笔 吨 "
-        "亩 所 座 处 户 套 期 条 轮 起 篇 块 种 批 届 支 本 台 辆 张 份 例 床 间 部 册 首 幅 门 节 课时 小时 天 周 "
-        "年 倍 % ％"
-    ).split(),
+    [
+        "个工作日",
+        "个百分点",
+        "百分点",
+        "个月",
+        "平方米",
+        "平方公里",
+        "公里",
+        "千米",
+        "人次",
+        "场次",
+        "户次",
+        "家次",
+        "余次",
+        "个",
+        "家",
+        "人",
+        "名",
+        "位",
+        "元",
+        "项",
+        "次",
+        "场",
+        "件",
+        "笔",
+        "吨",
+        "亩",
+        "所",
+        "座",
+        "处",
+        "户",
+        "套",
+        "期",
+        "条",
+        "轮",
+        "起",
+        "篇",
+        "块",
+        "种",
+        "批",
+        "届",
+        "支",
+        "本",
+        "台",
+        "辆",
+        "张",
+        "份",
+        "例",
+        "床",
+        "间",
+        "部",
+        "册",
+        "首",
+        "幅",
+        "门",
+        "节",
+        "课时",
+        "小时",
+        "天",
+        "周",
+        "年",
+        "倍",
+        "%",
+        "％",
+    ],
     key=len,
     reverse=True,
 )
@@ -38,7 +98,13 @@ UNIT_ALT = "|".join(map(re.escape, UNITS))
 SCALES = {"万亿": 1e12, "千亿": 1e11, "百亿": 1e10, "亿": 1e8, "千万": 1e7, "百万": 1e6, "万": 1e4, "千": 1e3}
 SCALE_ALT = "|".join(sorted(SCALES, key=len, reverse=True))
 ARABIC = r"(?P<num>[-−]?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?)"
-CN_NUMERAL = r"(?P<cn>(?:[两三四五六七八九]|[一二两三四五六七八九]?十)[十百千万亿零〇一二两三四五六七八九]*|[一二两三四五六七八九]?[百千][零〇一二两三四五六七八九十百千万亿]*|[一二两三四五六七八九]?万[零〇一二两三四五六七八九十百千亿]*)"
+CN_NUMERAL = (
+    r"(?P<cn>"
+    r"(?:[两三四五六七八九]|[一二两三四五六七八九]?十)[十百千万亿零〇一二两三四五六七八九]*"
+    r"|[一二两三四五六七八九]?[百千][零〇一二两三四五六七八九十百千万亿]*"
+    r"|[一二两三四五六七八九]?万[零〇一二两三四五六七八九十百千亿]*"
+    r")"
+)
 FIGURE = re.compile(
     rf"(?:{ARABIC}|{CN_NUMERAL})"
     rf"(?P<q1>余|多)?(?P<scale>{SCALE_ALT})?(?P<q2>余|多)?"
@@ -50,24 +116,38 @@ QUALIFIER_BEFORE = (
     (re.compile(r"(?:将近|接近|近|约|大约|大概|近乎)$"), APPROX),
     (re.compile(r"(?:不足|不到|少于|低于|不超过|未超过|最多)$"), UNDER),
 )
-QUALIFIER_AFTER = {"余": OVER, "多": OVER, "以上": OVER, "以下": UNDER, "以内": UNDER, "左右": APPROX, "上下": APPROX}
+QUALIFIER_AFTER = {
+    "余": OVER,
+    "多": OVER,
+    "以上": OVER,
+    "以下": UNDER,
+    "以内": UNDER,
+    "左右": APPROX,
+    "上下": APPROX,
+}
 
 # --- what is not an indicator --------------------------------------------------------------------
-DATE_OR_TIME_AFTER = re.compile(r"^(?:年(?!度?[以来])?|月|日|号|时|点|分|秒|:|：\d|·|\.\d|/\d|[-—–~至]\s*(?:19|20)\d\d)")
+DATE_OR_TIME_AFTER = re.compile(
+    r"^(?:年(?!度?[以来])?|月|日|号|时|点|分|秒|:|：\d|·|\.\d|/\d|[-—–~至]\s*(?:19|20)\d\d)"
+)
 CODE_AFTER = re.compile(r"^(?:[A-Za-z]|\+|版|级|号|期\)|届[一-龥]{0,2}会议|楼|层|路|街|米高)")
 CODE_BEFORE = re.compile(r"(?:第|每|前|〔|\[|【|No\.?|编号|号码|电话|热线|[A-Za-z+]|\d[.．]|[-—–~至到])$")
-ENUMERATION_AFTER = re.compile(r"^(?:个|大|项|方面|方|地|级|类|化|位一体|同步|纳入|覆盖|联动)?[一-龥]?(?:一|好|化|强|优|有)(?:[”\"，,、。]|$)")
+ENUMERATION_AFTER = re.compile(
+    r"^(?:个|大|项|方面|方|地|级|类|化|位一体|同步|纳入|覆盖|联动)?[一-龥]?(?:一|好|化|强|优|有)(?:[”\"，,、。]|$)"
+)
 DURATION_CONTEXT = re.compile(r"(?:连续|为期|历时|用了?|经过|近|长达|持续|满)$")
 SMALL_CN_UNITS = frozenset({"届", "轮"})  # small Chinese numerals count only these (两届, 三轮)
 DURATION_UNITS = frozenset({"年", "个月", "天", "周", "小时", "个工作日"})
 YEAR_LIKE = re.compile(r"^(?:19|20)\d\d$")
-OPEN_QUOTE, CLOSE_QUOTE = "“「『\"", "”」』\""
+OPEN_QUOTE, CLOSE_QUOTE = '“「『"', '”」』"'
 MAX_QUOTED_NAME = 16  # a quoted span this short is a name or slogan (“百社百村”, 四个“100%”)
 
 # --- context --------------------------------------------------------------------------------------
 SENTENCE_END = re.compile(r"(?<=[。！？!?])[”’\"」』)）]*")
 CLAUSE_SPLIT = re.compile(r"[,，、;；:：。！？!?()（）]")
-PEOPLE_NOUN = re.compile(r"^[^，,。；;]{0,6}(?:群众|居民|人员|人口|老人|儿童|学生|职工|志愿者|党员|会员|农民|家庭成员|村民|青年|妇女)")
+PEOPLE_NOUN = re.compile(
+    r"^[^，,。；;]{0,6}(?:群众|居民|人员|人口|老人|儿童|学生|职工|志愿者|党员|会员|农民|家庭成员|村民|青年|妇女)"
+)
 MONEY_CONTEXT = re.compile(r"资金|基金|规模|投资|金额|款|经费|收入|收费|产值|效益|资产|预算|营收|融资|捐")
 NOUN_AFTER = re.compile(r"^[“\"]?[^\d，,。；;、:：()（）“”\"!！?？]{1,18}")
 VERB_BOUNDARY = re.compile(
@@ -78,7 +158,9 @@ LEADING_NOISE = re.compile(
     r"^(?:其中|截至目前|截至|目前|当前|同时|此外|另外|全省|全市|全区|全县|全州|全国|全盟|省级|市级|县级|共有|现有|已有|"
     r"累计|共|已|还|再|均|新增|新|达到|达|合计|总计|总|有|拥有|为|是|的|并|和|及|在|于|将|对|向)+"
 )
-TRAILING_NOISE = re.compile(r"(?:已达到|已达|达到|达|共计|共有|共|累计|合计|总计|为|是|有|超过|超|近|约|逾|不足|将近|接近|的|了|至|到)+$")
+TRAILING_NOISE = re.compile(
+    r"(?:已达到|已达|达到|达|共计|共有|共|累计|合计|总计|为|是|有|超过|超|近|约|逾|不足|将近|接近|的|了|至|到)+$"
+)
 SHARE_OF = re.compile(r"占(?P<base>[^，,。；;]*?)(?:的|比例|比重)?$")
 
 # --- periods --------------------------------------------------------------------------------------
@@ -224,7 +306,7 @@ def _clause_before(sentence: str, pos: int) -> str:
 
 
 def _trim_metric(text: str) -> str:
-    text = text.strip(" “”\"")
+    text = text.strip(' “”"')
     previous = None
     while previous != text:
         previous = text
@@ -234,7 +316,7 @@ def _trim_metric(text: str) -> str:
         for mention in find_places(text)[:1]:
             if mention.start == 0:
                 text = text[mention.end :]
-    return text.strip(" “”\"")
+    return text.strip(' “”"')
 
 
 def metric_phrase(sentence: str, figure: Figure, previous_metric: str | None) -> str:
@@ -249,11 +331,11 @@ def metric_phrase(sentence: str, figure: Figure, previous_metric: str | None) ->
     after = sentence[figure.end :]
     noun = NOUN_AFTER.match(after)
     if noun and (not metric or len(metric) < 2 or re.search(r"[了将对与为]$", before)):
-        text = noun.group().lstrip("“\"的")
+        text = noun.group().lstrip('“"的')
         boundary = VERB_BOUNDARY.search(text, 1)
         text = text[: boundary.start()] if boundary else text
         if len(text) >= 2:
-            return text.strip("“”\"")
+            return text.strip('“”"')
     if not metric and previous_metric:
         return previous_metric
     return metric[-20:]

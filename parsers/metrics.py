@@ -9,7 +9,14 @@ from functools import cache
 from importlib import resources
 
 # Units that count the same kind of thing: a code declared for 家 also accepts 个 and vice versa.
-UNIT_FAMILIES = ({"家", "个", "所", "处"}, {"人", "名", "位", "人次"}, {"元"}, {"%"}, {"项", "个"}, {"笔", "单"})
+UNIT_FAMILIES = (
+    {"家", "个", "所", "处"},
+    {"人", "名", "位", "人次"},
+    {"元"},
+    {"%"},
+    {"项", "个"},
+    {"笔", "单"},
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,28 +15,62 @@ from parsers.records import Article
 # Arrow schemas mirror the tables column for column (see migrations/001_core_tables.sql).
 DOCUMENT_COLUMNS = pa.schema(
     [
-        ("doc_id", pa.string()), ("uri", pa.string()), ("source_name", pa.string()), ("title", pa.string()),
-        ("published_date", pa.date32()), ("source", pa.string()), ("author", pa.string()),
-        ("region_province", pa.string()), ("region_city", pa.string()), ("content_hash", pa.string()),
-        ("text_hash", pa.string()), ("duplicate_of", pa.string()), ("parser_version", pa.string()),
-        ("char_count", pa.int32()), ("ingested_at", pa.timestamp("us")), ("updated_at", pa.timestamp("us")),
+        ("doc_id", pa.string()),
+        ("uri", pa.string()),
+        ("source_name", pa.string()),
+        ("title", pa.string()),
+        ("published_date", pa.date32()),
+        ("source", pa.string()),
+        ("author", pa.string()),
+        ("region_province", pa.string()),
+        ("region_city", pa.string()),
+        ("content_hash", pa.string()),
+        ("text_hash", pa.string()),
+        ("duplicate_of", pa.string()),
+        ("parser_version", pa.string()),
+        ("char_count", pa.int32()),
+        ("ingested_at", pa.timestamp("us")),
+        ("updated_at", pa.timestamp("us")),
     ]
 )
 SECTION_COLUMNS = pa.schema(
-    [("section_id", pa.string()), ("doc_id", pa.string()), ("parent_id", pa.string()), ("level", pa.int32()),
-     ("ordinal", pa.int32()), ("heading", pa.string())]
+    [
+        ("section_id", pa.string()),
+        ("doc_id", pa.string()),
+        ("parent_id", pa.string()),
+        ("level", pa.int32()),
+        ("ordinal", pa.int32()),
+        ("heading", pa.string()),
+    ]
 )
 PARAGRAPH_COLUMNS = pa.schema(
-    [("paragraph_id", pa.string()), ("doc_id", pa.string()), ("section_id", pa.string()), ("ordinal", pa.int32()),
-     ("text", pa.string())]
+    [
+        ("paragraph_id", pa.string()),
+        ("doc_id", pa.string()),
+        ("section_id", pa.string()),
+        ("ordinal", pa.int32()),
+        ("text", pa.string()),
+    ]
 )
 INDICATOR_COLUMNS = pa.schema(
     [
-        ("indicator_id", pa.string()), ("doc_id", pa.string()), ("section_id", pa.string()),
-        ("paragraph_id", pa.string()), ("ordinal", pa.int32()), ("metric", pa.string()),
-        ("metric_code", pa.string()), ("value", pa.float64()), ("unit", pa.string()), ("unit_implied", pa.bool_()),
-        ("qualifier", pa.string()), ("raw_text", pa.string()), ("sentence", pa.string()), ("region", pa.string()),
-        ("region_province", pa.string()), ("period", pa.string()), ("period_start", pa.date32()),
+        ("indicator_id", pa.string()),
+        ("doc_id", pa.string()),
+        ("section_id", pa.string()),
+        ("paragraph_id", pa.string()),
+        ("ordinal", pa.int32()),
+        ("metric", pa.string()),
+        ("metric_code", pa.string()),
+        ("value", pa.float64()),
+        ("unit", pa.string()),
+        ("unit_implied", pa.bool_()),
+        ("qualifier", pa.string()),
+        ("raw_text", pa.string()),
+        ("sentence", pa.string()),
+        ("region", pa.string()),
+        ("region_province", pa.string()),
+        ("period", pa.string()),
+        ("period_start", pa.date32()),
         ("period_end", pa.date32()),
     ]
 )
@@ -97,11 +131,22 @@ def _insert(con: duckdb.DuckDBPyConnection, table_name: str, table: pa.Table) ->
 def document_rows(articles: Sequence[Article], first_seen: dict[str, datetime], now: datetime) -> list[dict[str, Any]]:
     return [
         {
-            "doc_id": a.doc_id, "uri": a.uri, "source_name": a.source_name, "title": a.title,
-            "published_date": a.published_date, "source": a.source, "author": a.author,
-            "region_province": a.region_province, "region_city": a.region_city, "content_hash": a.content_hash,
-            "text_hash": a.text_hash, "duplicate_of": None, "parser_version": a.parser_version,
-            "char_count": a.char_count, "ingested_at": first_seen.get(a.doc_id, now), "updated_at": now,
+            "doc_id": a.doc_id,
+            "uri": a.uri,
+            "source_name": a.source_name,
+            "title": a.title,
+            "published_date": a.published_date,
+            "source": a.source,
+            "author": a.author,
+            "region_province": a.region_province,
+            "region_city": a.region_city,
+            "content_hash": a.content_hash,
+            "text_hash": a.text_hash,
+            "duplicate_of": None,
+            "parser_version": a.parser_version,
+            "char_count": a.char_count,
+            "ingested_at": first_seen.get(a.doc_id, now),
+            "updated_at": now,
         }
         for a in articles
     ]
@@ -112,22 +157,47 @@ def child_tables(articles: Sequence[Article]) -> dict[str, pa.Table]:
     sections, paragraphs, indicators, removals = [], [], [], []
     for a in articles:
         sections += [
-            {"section_id": s.section_id, "doc_id": a.doc_id, "parent_id": s.parent_id, "level": s.level,
-             "ordinal": s.ordinal, "heading": s.heading}
+            {
+                "section_id": s.section_id,
+                "doc_id": a.doc_id,
+                "parent_id": s.parent_id,
+                "level": s.level,
+                "ordinal": s.ordinal,
+                "heading": s.heading,
+            }
             for s in a.sections
         ]
         paragraphs += [
-            {"paragraph_id": p.paragraph_id, "doc_id": a.doc_id, "section_id": p.section_id, "ordinal": p.ordinal,
-             "text": p.text}
+            {
+                "paragraph_id": p.paragraph_id,
+                "doc_id": a.doc_id,
+                "section_id": p.section_id,
+                "ordinal": p.ordinal,
+                "text": p.text,
+            }
             for p in a.paragraphs
         ]
         indicators += [
-            {"indicator_id": i.indicator_id, "doc_id": a.doc_id, "section_id": i.section_id,
-             "paragraph_id": i.paragraph_id, "ordinal": i.ordinal, "metric": i.metric, "metric_code": i.metric_code,
-             "value": i.value, "unit": i.unit, "unit_implied": i.unit_implied, "qualifier": i.qualifier,
-             "raw_text": i.raw_text, "sentence": i.sentence, "region": i.region,
-             "region_province": i.region_province, "period": i.period, "period_start": i.period_start,
-             "period_end": i.period_end}
+            {
+                "indicator_id": i.indicator_id,
+                "doc_id": a.doc_id,
+                "section_id": i.section_id,
+                "paragraph_id": i.paragraph_id,
+                "ordinal": i.ordinal,
+                "metric": i.metric,
+                "metric_code": i.metric_code,
+                "value": i.value,
+                "unit": i.unit,
+                "unit_implied": i.unit_implied,
+                "qualifier": i.qualifier,
+                "raw_text": i.raw_text,
+                "sentence": i.sentence,
+                "region": i.region,
+                "region_province": i.region_province,
+                "period": i.period,
+                "period_start": i.period_start,
+                "period_end": i.period_end,
+            }
             for i in a.indicators
         ]
         removals += [
@@ -210,8 +280,19 @@ def record_fetch_state(con: duckdb.DuckDBPyConnection, states: Sequence[FetchSta
                 attempts = CASE WHEN excluded.error IS NULL THEN 1 ELSE fetch_log.attempts + 1 END,
                 last_fetched = excluded.last_fetched
             """,
-            [s.url, s.source_name, s.kind, s.status, s.etag, s.last_modified, s.content_hash, s.doc_id, s.error,
-             now, now],
+            [
+                s.url,
+                s.source_name,
+                s.kind,
+                s.status,
+                s.etag,
+                s.last_modified,
+                s.content_hash,
+                s.doc_id,
+                s.error,
+                now,
+                now,
+            ],
         )
 
 
@@ -293,5 +374,6 @@ def record_run(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> None:
     columns = list(row)
     placeholders = ", ".join("?" for _ in columns)
     con.execute(
-        f"INSERT OR REPLACE INTO runs ({', '.join(columns)}) VALUES ({placeholders})", [row[c] for c in columns]
+        f"INSERT OR REPLACE INTO runs ({', '.join(columns)}) VALUES ({placeholders})",
+        [row[c] for c in columns],
     )

@@ -7,7 +7,16 @@ from typing import Any
 
 import duckdb
 
-PUBLIC_TABLES = ("documents", "sections", "paragraphs", "indicators", "cleaning_log", "rejects", "runs", "fetch_log")
+PUBLIC_TABLES = (
+    "documents",
+    "sections",
+    "paragraphs",
+    "indicators",
+    "cleaning_log",
+    "rejects",
+    "runs",
+    "fetch_log",
+)
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

@@ -53,7 +53,10 @@ def migrate(con: duckdb.DuckDBPyConnection, *, up_to: int | None = None) -> list
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(migration.sql)
-            con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [migration.version, migration.name])
+            con.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                [migration.version, migration.name],
+            )
             con.execute("COMMIT")
         except duckdb.Error:
             con.execute("ROLLBACK")
