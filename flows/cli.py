@@ -86,8 +86,8 @@ def article_text(article: Any) -> str:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from flows.pipeline import metric_rules
     from flows.sources.seeds import read_file
+    from flows.vocabulary import metric_rules
     from parsers.article import parse_document
     from parsers.records import ParseError
 
@@ -147,11 +147,23 @@ def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, max_w
     return "\n".join(lines)
 
 
+def _open_for_reading(db: str) -> Any:
+    """A read-only connection to the warehouse snapshot, or None after printing why there is none."""
+    from warehouse.schema import WarehouseLocked, open_for_reading
+
+    try:
+        return open_for_reading(db)
+    except (FileNotFoundError, WarehouseLocked) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
 def cmd_stats(args: argparse.Namespace) -> int:
     from warehouse.queries import stats
-    from warehouse.schema import open_for_reading
 
-    con = open_for_reading(args.db)
+    con = _open_for_reading(args.db)
+    if con is None:
+        return EXIT_ERROR
     try:
         data = stats(con)
     finally:
@@ -176,9 +188,10 @@ def cmd_query(args: argparse.Namespace) -> int:
     import duckdb
 
     from warehouse.queries import run_query
-    from warehouse.schema import open_for_reading
 
-    con = open_for_reading(args.db)
+    con = _open_for_reading(args.db)
+    if con is None:
+        return EXIT_ERROR
     try:
         columns, rows = run_query(con, args.sql)
     except duckdb.Error as exc:
@@ -201,9 +214,10 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from warehouse.queries import export_parquet
-    from warehouse.schema import open_for_reading
 
-    con = open_for_reading(args.db)
+    con = _open_for_reading(args.db)
+    if con is None:
+        return EXIT_ERROR
     try:
         written = export_parquet(con, args.directory)
     finally:

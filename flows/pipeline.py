@@ -9,7 +9,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from functools import partial
-from pathlib import Path
 from typing import TypeVar
 
 from prefect import get_run_logger, task
@@ -18,8 +17,9 @@ from prefect.cache_policies import NONE as NO_CACHE
 
 from flows import settings
 from flows.summary import RunSummary
+from flows.vocabulary import metric_rules
 from parsers.article import parse_document
-from parsers.metrics import MetricRule, default_rules, parse_rules
+from parsers.metrics import MetricRule
 from parsers.records import Article, ParseError, RawDocument
 from warehouse.load import FetchState, LoadResult, Reject, record_run, upsert_batch
 from warehouse.schema import connect, publish_snapshot
@@ -39,12 +39,6 @@ def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
             batch = []
     if batch:
         yield batch
-
-
-def metric_rules(extra_file: str | None = settings.METRICS_FILE) -> tuple[MetricRule, ...]:
-    """The shipped vocabulary, preceded by the user's own file when one is configured."""
-    extra = parse_rules(Path(extra_file).read_text(encoding="utf-8")) if extra_file else ()
-    return (*extra, *default_rules())
 
 
 def parse_one(raw: RawDocument, selector: str | None, rules: Sequence[MetricRule]) -> Article | Reject:

@@ -53,7 +53,10 @@ CONTACT_LABEL = re.compile(
     r"(?:咨询热线|服务热线|联系电话|联系方式|电话|热线|手机|微信号|邮箱|E-?mail|传真)[:：]?", re.IGNORECASE
 )
 CAPTION = re.compile(
-    r"^(?:图为|图[:：]|图片[:：]|图片来源|▲|△|（图|\(图)|(?:记者|通讯员)?\S{0,8}\s*摄\s*[)）]?$|[(（][^()（）]*摄[)）]$"
+    r"^(?:图为|图[:：]|图片[:：]|图片来源|▲|△|（图|\(图)"
+    r"|(?:记者|通讯员|摄影|摄)\s*[:：]?\s*[\u4e00-\u9fff·]{2,4}\s*摄?$"
+    r"|\s[\u4e00-\u9fff·]{2,4}\s*摄$"
+    r"|[(（][^()（）]*摄[)）]$"
 )
 
 # --- metadata lines ------------------------------------------------------------------------------
@@ -217,12 +220,13 @@ def rejoin_breaks(lines: Sequence[str]) -> tuple[list[str], list[Removal]]:
             out.append(line)
             i += 1
             continue
-        if is_complete(nxt) or is_fragment(nxt):
+        is_caption = bool(CAPTION.search(nxt)) and len(nxt) <= 2 * MAX_CAPTION_CHARS
+        if not is_caption and (is_complete(nxt) or is_fragment(nxt)):
             pending[i + 1] = line + nxt
             removals.append(Removal("rejoined_break", _boundary(line, nxt)))
             i += 1
             continue
-        if after is not None and len(nxt) <= MAX_CAPTION_CHARS and heading_marker(after) is None:
+        if after is not None and (is_caption or len(nxt) <= MAX_CAPTION_CHARS) and heading_marker(after) is None:
             removals.append(Removal("image_caption", nxt))
             pending[i + 2] = line + after
             removals.append(Removal("rejoined_break", _boundary(line, after)))

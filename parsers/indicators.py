@@ -19,78 +19,18 @@ import cn2an
 
 from parsers.metrics import MetricRule, code_metric, default_rules
 from parsers.records import Indicator, Paragraph, stable_id
-from parsers.regions import CITY, COUNTY, Place, find_places, place_by_name
+from parsers.regions import CITY, COUNTY, Place, PlaceMention, find_places, place_by_name
 
 EXACT, OVER, APPROX, UNDER = "exact", "over", "approx", "under"
 
 # --- the figure itself ---------------------------------------------------------------------------
 # Measure words, longest first so 人次 wins over 人 and 个工作日 over 个.
 UNITS = sorted(
-    [
-        "个工作日",
-        "个百分点",
-        "百分点",
-        "个月",
-        "平方米",
-        "平方公里",
-        "公里",
-        "千米",
-        "人次",
-        "场次",
-        "户次",
-        "家次",
-        "余次",
-        "个",
-        "家",
-        "人",
-        "名",
-        "位",
-        "元",
-        "项",
-        "次",
-        "场",
-        "件",
-        "笔",
-        "吨",
-        "亩",
-        "所",
-        "座",
-        "处",
-        "户",
-        "套",
-        "期",
-        "条",
-        "轮",
-        "起",
-        "篇",
-        "块",
-        "种",
-        "批",
-        "届",
-        "支",
-        "本",
-        "台",
-        "辆",
-        "张",
-        "份",
-        "例",
-        "床",
-        "间",
-        "部",
-        "册",
-        "首",
-        "幅",
-        "门",
-        "节",
-        "课时",
-        "小时",
-        "天",
-        "周",
-        "年",
-        "倍",
-        "%",
-        "％",
-    ],
+    (
+        "个工作日 个百分点 百分点 个月 平方米 平方公里 公里 千米 人次 场次 户次 家次 批次 架次 课时 小时 "
+        "个 家 人 名 位 元 项 次 场 件 笔 吨 单 亩 所 座 处 户 套 期 条 轮 起 篇 块 种 批 届 支 本 台 辆 张 份 "
+        "例 床 间 部 册 首 幅 门 节 天 周 年 倍 % ％"
+    ).split(),
     key=len,
     reverse=True,
 )
@@ -111,10 +51,13 @@ FIGURE = re.compile(
     rf"(?P<unit>{UNIT_ALT})?"
     rf"(?P<q3>以上|以下|以内|左右|上下)?"
 )
-QUALIFIER_BEFORE = (
+QUALIFIER_BEFORE = (  # "under" first: 不超过 ends with 超过
+    (re.compile(r"(?:不足|不到|少于|低于|不超过|未超过|最多|不高于)$"), UNDER),
     (re.compile(r"(?:超过|超出|超|逾|多于|高于|不少于|不低于)$"), OVER),
     (re.compile(r"(?:将近|接近|近|约|大约|大概|近乎)$"), APPROX),
-    (re.compile(r"(?:不足|不到|少于|低于|不超过|未超过|最多)$"), UNDER),
+    # 约占全国总数的15%: the qualifier sits before the verb
+    (re.compile(r"(?:约|近|大约|将近)(?:占|为|达)[^，,。；;]{0,12}$"), APPROX),
+    (re.compile(r"(?:超过|超)(?:占|为)[^，,。；;]{0,12}$"), OVER),
 )
 QUALIFIER_AFTER = {
     "余": OVER,
@@ -131,12 +74,20 @@ DATE_OR_TIME_AFTER = re.compile(
     r"^(?:年(?!度?[以来])?|月|日|号|时|点|分|秒|:|：\d|·|\.\d|/\d|[-—–~至]\s*(?:19|20)\d\d)"
 )
 CODE_AFTER = re.compile(r"^(?:[A-Za-z]|\+|版|级|号|期\)|届[一-龥]{0,2}会议|楼|层|路|街|米高)")
-CODE_BEFORE = re.compile(r"(?:第|每|前|〔|\[|【|No\.?|编号|号码|电话|热线|[A-Za-z+]|\d[.．]|[-—–~至到])$")
+CODE_BEFORE = re.compile(r"(?:第|每|前|〔|\[|【|No\.?|编号|号码|电话|热线|[A-Za-z+]|\d[.．]|\d\s*[-—–~至到]|^[-—–~])$")
+# A measure word that is really the first character of a noun: 7部门, 3家庭, 5名单, 12项目, 2年度.
+UNIT_NOUN_CLASH = re.compile(r"^(?:部门|家庭|家属|人员|人口|名单|名称|次数|项目|件事|种类|期间|条件|位置|个人|年度|年代|年龄|户籍|所有|台账|本级|份额|处理|场所|座谈|支持|支部|批准|条例|起来|间隔)")
 ENUMERATION_AFTER = re.compile(
     r"^(?:个|大|项|方面|方|地|级|类|化|位一体|同步|纳入|覆盖|联动)?[一-龥]?(?:一|好|化|强|优|有)(?:[”\"，,、。]|$)"
 )
+# 两个维护, 6个必须, 四个自信: a count of slogans, not of things.
+SLOGAN_AFTER = re.compile(r"^个?(?:必须|确保|维护|意识|自信|坚持|到位|不|一|服务|全面|优先)(?:[”\"，,、。；;]|$)")
 DURATION_CONTEXT = re.compile(r"(?:连续|为期|历时|用了?|经过|近|长达|持续|满)$")
 SMALL_CN_UNITS = frozenset({"届", "轮"})  # small Chinese numerals count only these (两届, 三轮)
+UNIT_ALIASES = {"％": "%", "个百分点": "百分点"}
+LIST_COUNT_UNITS = frozenset({"个", "种", "项", "类", "条", "大", "方面"})
+LIST_SEPARATOR = re.compile(r"[、,，]")
+COUNTED_NOUN_AFTER = re.compile(r"^(?:大|部门|个?(?:城市|省份|地市|县|区|镇|村|社区|街道|单位|国家|地区))")
 DURATION_UNITS = frozenset({"年", "个月", "天", "周", "小时", "个工作日"})
 YEAR_LIKE = re.compile(r"^(?:19|20)\d\d$")
 OPEN_QUOTE, CLOSE_QUOTE = '“「『"', '”」』"'
@@ -149,29 +100,43 @@ PEOPLE_NOUN = re.compile(
     r"^[^，,。；;]{0,6}(?:群众|居民|人员|人口|老人|儿童|学生|职工|志愿者|党员|会员|农民|家庭成员|村民|青年|妇女)"
 )
 MONEY_CONTEXT = re.compile(r"资金|基金|规模|投资|金额|款|经费|收入|收费|产值|效益|资产|预算|营收|融资|捐")
-NOUN_AFTER = re.compile(r"^[“\"]?[^\d，,。；;、:：()（）“”\"!！?？]{1,18}")
-VERB_BOUNDARY = re.compile(
-    r"(?:参与|参加|通过|完成|投入|受益|提供|实施|开展|捐|签订|签约|结对|进行|已|共同|获|联合|走进|积极|投身|主动|"
-    r"为|对|在|与|和|纳入|集聚|覆盖|帮扶|入驻|成为|达到|实现|承接|参检|上线|加入|派驻|被|将|得到|均|全部|分别)"
-)
+NOUN_AFTER = re.compile(r"的?[“\"]?[\u4e00-\u9fff“”\"][^\d，,。；;、:：!！?？《]{0,17}")
+MAX_METRIC_CHARS = 24
+VERB_PREFIX_CHARS = 6  # a short phrase before VERB+figure+NOUN (新设立登记, 带来) is kept in the metric
+ALL_OF_THEM = re.compile(r"全部|均|都")
 LEADING_NOISE = re.compile(
-    r"^(?:其中|截至目前|截至|目前|当前|同时|此外|另外|全省|全市|全区|全县|全州|全国|全盟|省级|市级|县级|共有|现有|已有|"
+    r"^(?:其中|截至目前|截至|目前|当前|同时|此外|另外|全省|全市|全区|全县|全州|全国|全盟|共有|现有|已有|"
     r"累计|共|已|还|再|均|新增|新|达到|达|合计|总计|总|有|拥有|为|是|的|并|和|及|在|于|将|对|向)+"
 )
 TRAILING_NOISE = re.compile(
-    r"(?:已达到|已达|达到|达|共计|共有|共|累计|合计|总计|为|是|有|超过|超|近|约|逾|不足|将近|接近|的|了|至|到)+$"
+    r"(?:已达到|已达|达到|达|共计|共有|共|累计|合计|总计|为|是|有|超过|超|近|约|逾|不足|将近|接近|的|了|至|到|分别|"
+    r"已与|与|和|及|等|已|均|各|在|中)+$"
 )
 SHARE_OF = re.compile(r"占(?P<base>[^，,。；;]*?)(?:的|比例|比重)?$")
 
+PLACE_LIST_JOINER = re.compile(r"[、和及与]")
+# 本报呼和浩特5月20日讯, 新华社南京3月2日电: where the report was filed, not what it is about.
+DATELINE = re.compile(r"(?:本报|本刊|新华社|中新社|人民网|新华网|央广网)?[\u4e00-\u9fff]{2,6}\d{1,2}月\d{1,2}日(?:电|讯)")
+ORG_NAME_AFTER = re.compile(r"^[^，,。；;、\d]{0,8}?(?:大学|学院|中学|小学|银行|集团|公司|日报|晚报|电视台|研究院|医院|商会|协会)")
+NATIONAL_SUBJECT = re.compile(r"(?:^|[，,；;])全国(?:共|累计|已|范围内|各地|现有|一共|登记|有)")
+PROVINCE_WIDE = re.compile(r"全(?:省|区)(?!性)")
+
 # --- periods --------------------------------------------------------------------------------------
 PERIOD = re.compile(
-    r"截至(?:目前|当前|今年|去年|本月|(?:(?:19|20)\d\d年)?(?:\d{1,2}月)?(?:\d{1,2}日)?)(?:底|末|止)?"
+    r"(?:截至|截止|到)(?:目前|当前|今年|去年|本月|(?:19|20)\d\d年(?:\d{1,2}月)?(?:\d{1,2}日)?|\d{1,2}月(?:\d{1,2}日)?)"
+    r"(?:底|末|止)?"
     r"|(?:自|从)?(?:(?:19|20)\d\d)\s*[-—–~至到]\s*(?:(?:19|20)\d\d)年?"
-    r"|(?:自|从)?(?:19|20)\d\d年(?:\d{1,2}月(?:\d{1,2}日)?)?(?:以来|起|开始|至今|底|末|上半年|下半年|前三季度|全年|度|一季度)?"
+    r"|(?:自|从)?(?:19|20)\d\d年(?:\d{1,2}月(?:\d{1,2}日)?)?"
+    r"(?:以来|起|开始|至今|底|末|上半年|下半年|前三季度|全年|度|一季度)?"
     r"|(?:今年|去年|前年|当年|本年度?|上年度?)(?:\d{1,2}月(?:\d{1,2}日)?|上半年|下半年|前三季度|一季度|以来|底|末|全年)?"
-    r"|“?(?:十[一二三四五六]五)”?(?:期间|以来|时期)?"
-    r"|近(?:年来|几年|[一二三四五两\d]年)|目前|当前|现阶段|近期|[^，,。；;\d]{2,10}(?:以来|期间)"
+    r"|(?<![\d年])\d{1,2}月(?:\d{1,2}日|份|底|末|以来)?"
+    r"|“?(?:十[一二三四五六]五)”?(?:期间|以来|时期|末)?"
+    r"|近(?:年来|几年|[一二三四五两\d]年)|目前|当前|现阶段|近期|全年"
+    r"|(?:“[\d·.]+”)?[^，,。；;\d“”]{2,10}(?:以来|期间)"
 )
+# 较2021年, 与2020年相比, 是2019年的: a base of comparison, not the period of the figure.
+COMPARISON_BASE_BEFORE = re.compile(r"(?:较|比|与|同|相较|相比|对比|是|为)$")
+COMPARISON_BASE_AFTER = re.compile(r"^(?:相比|比较|同期|的|末的)")
 YEAR = re.compile(r"((?:19|20)\d\d)年?")
 MONTH = re.compile(r"(\d{1,2})月")
 
@@ -232,77 +197,101 @@ def _qualifier(before: str, match: re.Match[str]) -> str:
     return EXACT
 
 
-def _implied_unit(sentence: str, match: re.Match[str]) -> str | None:
+def _implied_unit(before: str, after: str, *, has_scale: bool, is_arabic: bool) -> str | None:
     """Unit of a figure printed without one: 总规模50亿 (元), 127万困难群众 (人), 7部门 (个)."""
-    after = sentence[match.end() :]
-    before = sentence[: match.start()]
     if PEOPLE_NOUN.match(after):
         return "人"
-    if match.group("scale") and MONEY_CONTEXT.search(before[-12:]):
+    if has_scale and MONEY_CONTEXT.search(before[-12:]):
         return "元"
-    if match.group("num") and re.match(r"^(?:大|部门|个?(?:城市|省份|地市|县|区|镇|村|社区|街道|单位))", after):
+    if is_arabic and COUNTED_NOUN_AFTER.match(after):
         return "个"
     return None
+
+
+def _is_date_code_or_year(number: str, unit: str, before: str, after: str, *, has_scale: bool) -> bool:
+    """Arabic numbers that are not measurements: years, dates, times, codes, ranges, grade labels."""
+    if before and (before[-1].isdigit() or before[-1] in ".．"):
+        return True
+    if not unit and DATE_OR_TIME_AFTER.match(after):
+        return True
+    if unit in ("年", "") and YEAR_LIKE.match(number.lstrip("-−")) and not has_scale:
+        return True
+    if unit == "年" and not DURATION_CONTEXT.search(before):
+        return True
+    return bool((not unit and CODE_AFTER.match(after)) or CODE_BEFORE.search(before))
+
+
+def _is_counted_chinese(numeral: str, unit: str, before: str, after: str) -> bool:
+    """Chinese numerals measure something only with a unit, and small ones only for 届/轮 and durations."""
+    if not unit or before.endswith(("第", "每", "数", "几", "一")):
+        return False
+    if unit in DURATION_UNITS and not DURATION_CONTEXT.search(before):
+        return False
+    small = not re.search("[十百千万亿]", numeral)
+    if small and unit not in SMALL_CN_UNITS | DURATION_UNITS:
+        return False
+    return not ENUMERATION_AFTER.match(after)
+
+
+def _counts_listed_items(before: str, value: float, unit: str) -> bool:
+    """True for 从A、B、C3个方面 / “A、B、C”3种措施: the figure only counts the list printed before it."""
+    if unit not in LIST_COUNT_UNITS or value < 2 or value != int(value):
+        return False
+    head = before[max(before.rfind(c) for c in "。；;:：") + 1 :]
+    quoted = re.search(r"“([^“”]*)”$", head)
+    items = quoted.group(1) if quoted else head[max(head.rfind(c) for c in ",，") + 1 :]
+    return len(LIST_SEPARATOR.split(items)) == int(value)
+
+
+def _figure_from_match(sentence: str, match: re.Match[str]) -> Figure | None:
+    start, end = match.span()
+    if start == end:
+        return None
+    number, numeral, scale = match.group("num"), match.group("cn"), match.group("scale")
+    unit, tail = match.group("unit") or "", match.group("q3") or ""
+    if unit and UNIT_NOUN_CLASH.match(sentence[end - len(tail) - len(unit) :]):
+        if tail:
+            return None
+        end -= len(unit)
+        unit = ""
+    before, after = sentence[:start], sentence[end:]
+    if number and _is_date_code_or_year(number, unit, before, after, has_scale=bool(scale)):
+        return None
+    if numeral and not _is_counted_chinese(numeral, unit, before, after):
+        return None
+    if _inside_book_title(sentence, start) or _inside_short_quote(sentence, start, end):
+        return None
+    if unit == "个" and SLOGAN_AFTER.match(after):
+        return None
+    implied = False
+    if not unit:
+        guessed = _implied_unit(before, after, has_scale=bool(scale), is_arabic=bool(number))
+        if guessed is None:
+            return None
+        unit, implied = guessed, True
+    value = float(number.replace(",", "").replace("−", "-")) if number else chinese_value(numeral or "")
+    if value is None:
+        return None
+    value *= SCALES[scale] if scale else 1
+    unit = UNIT_ALIASES.get(unit, unit)
+    if _counts_listed_items(before, value, unit):
+        return None
+    raw = sentence[start : end - len(tail)]
+    return Figure(start, end, raw, round(value, 6), unit, implied, _qualifier(before, match))
 
 
 def find_figures(sentence: str) -> Iterator[Figure]:
     """Every measured figure in one sentence; years, dates, codes, names and slogans are skipped."""
     for match in FIGURE.finditer(sentence):
-        start, end = match.span()
-        if start == end:
-            continue
-        before, after = sentence[:start], sentence[end:]
-        number = match.group("num")
-        numeral = match.group("cn")
-        unit = match.group("unit") or ""
-        if number:
-            if before and (before[-1].isdigit() or before[-1] in ".．"):
-                continue
-            if not unit and DATE_OR_TIME_AFTER.match(after):
-                continue
-            if unit in ("年", "") and YEAR_LIKE.match(number.lstrip("-−")) and not match.group("scale"):
-                continue
-            if unit == "年" and not DURATION_CONTEXT.search(before):
-                continue
-            if CODE_AFTER.match(after) or CODE_BEFORE.search(before):
-                continue
-        else:
-            assert numeral is not None
-            small = not re.search("[十百千万亿]", numeral)
-            if not unit or before.endswith(("第", "每", "数", "几", "一")):
-                continue
-            if unit in DURATION_UNITS and not DURATION_CONTEXT.search(before):
-                continue
-            if small and unit not in SMALL_CN_UNITS | DURATION_UNITS:
-                continue
-            if ENUMERATION_AFTER.match(after):
-                continue
-        if _inside_book_title(sentence, start) or _inside_short_quote(sentence, start, end):
-            continue
-        implied = False
-        if not unit:
-            guessed = _implied_unit(sentence, match)
-            if guessed is None:
-                continue
-            unit, implied = guessed, True
-        value = float(number.replace(",", "").replace("−", "-")) if number else chinese_value(numeral or "")
-        if value is None:
-            continue
-        scale = match.group("scale")
-        if scale:
-            value *= SCALES[scale]
-        if unit == "％":
-            unit = "%"
-        if unit == "个百分点":
-            unit = "百分点"
-        raw_end = end if not match.group("q3") else end - len(match.group("q3"))
-        yield Figure(start, end, sentence[start:raw_end], round(value, 6), unit, implied, _qualifier(before, match))
+        figure = _figure_from_match(sentence, match)
+        if figure is not None:
+            yield figure
 
 
-def _clause_before(sentence: str, pos: int) -> str:
-    head = sentence[:pos]
-    cut = max((m.end() for m in CLAUSE_SPLIT.finditer(head)), default=0)
-    return head[cut:]
+def _clause_start(sentence: str, pos: int, previous: Figure | None) -> int:
+    """Where the words describing a figure at `pos` begin: the clause start, or just after the previous figure."""
+    cut = max((m.end() for m in CLAUSE_SPLIT.finditer(sentence, 0, pos)), default=0)
+    return max(cut, previous.end) if previous and previous.end <= pos else cut
 
 
 def _trim_metric(text: str) -> str:
@@ -319,48 +308,123 @@ def _trim_metric(text: str) -> str:
     return text.strip(' “”"')
 
 
-def metric_phrase(sentence: str, figure: Figure, previous_metric: str | None) -> str:
-    """The noun phrase the figure measures: the words before it in its clause, or the noun after it."""
-    before = _clause_before(sentence, figure.start)
-    share = SHARE_OF.search(before)
-    if figure.unit == "%" and share:
-        base = _trim_metric(share["base"])
-        subject = previous_metric or ""
-        return f"{subject}占{base}比例" if base else f"{subject}占比"
-    metric = _trim_metric(before)
-    after = sentence[figure.end :]
-    noun = NOUN_AFTER.match(after)
-    if noun and (not metric or len(metric) < 2 or re.search(r"[了将对与为]$", before)):
-        text = noun.group().lstrip('“"的')
-        boundary = VERB_BOUNDARY.search(text, 1)
-        text = text[: boundary.start()] if boundary else text
-        if len(text) >= 2:
-            return text.strip('“”"')
-    if not metric and previous_metric:
-        return previous_metric
-    return metric[-20:]
+def _noun_after(sentence: str, figure: Figure) -> str:
+    """Words right after a figure that say what it counts: 带来1455个优质岗位, 965家社会组织参与乡村振兴.
+
+    Kept as printed (a following verb phrase tells a subset from a total), except that 全部/均/都 end it:
+    4088家社会组织全部完成… still counts all the organisations.
+    """
+    match = NOUN_AFTER.match(sentence, figure.end)
+    if not match:
+        return ""
+    text = ALL_OF_THEM.split(match.group().removeprefix("的"), maxsplit=1)[0]
+    return text.strip(' “”"').removesuffix("的").removesuffix("中")
+
+
+def metric_phrase(
+    sentence: str, figure: Figure, previous: Figure | None, previous_metric: str | None, subject: str | None
+) -> str:
+    """The phrase the figure measures.
+
+    Chinese reporting prints NOUN + figure (受益人数超1200万人), VERB + figure + NOUN (带来1455个优质岗位)
+    or MODIFIER的 + figure + NOUN (未组建党组织的3570家社会组织): the metric is the clause's own words
+    before the figure (region, period and filler verbs trimmed) joined to the noun after it. A share
+    (占…的8.2%) is worded "<subject>占<base>比例"; a figure with no words of its own (分别占83.4%和6.1%)
+    shares the previous figure's metric.
+    """
+    before = sentence[_clause_start(sentence, figure.start, previous) : figure.start]
+    if figure.unit == "%":
+        share = SHARE_OF.search(before)
+        if share:
+            own = _trim_metric(before[: share.start()])
+            base = _trim_metric(share["base"])
+            who = own or subject or ""
+            return f"{who}占{base}比例" if base else f"{who}占比"
+    after = _noun_after(sentence, figure)
+    own = _trim_metric(before) if not before.endswith("的") else before.strip(' “”"')
+    if len(after) >= 2:
+        phrase = own + after if own and (before.endswith("的") or len(own) <= VERB_PREFIX_CHARS) else after
+        return phrase[:MAX_METRIC_CHARS]
+    if len(own) >= 2:
+        return own[-MAX_METRIC_CHARS:]
+    return previous_metric or own
+
+
+def _mentions_before(sentence: str, pos: int) -> list[PlaceMention]:
+    """Places named before `pos`, leaving out organisation names (西安电子科技大学) and datelines."""
+    head = DATELINE.sub(lambda m: " " * len(m.group()), sentence[:pos])
+    return [m for m in find_places(head) if not ORG_NAME_AFTER.match(sentence[m.end : m.end + 12])]
+
+
+def _is_listed_place(sentence: str, mentions: Sequence[PlaceMention]) -> bool:
+    """The last place is one of several (苏州、无锡等地; 白山、通化、延边等地区): it stands for their parent."""
+    last = mentions[-1]
+    if sentence[last.end : last.end + 1] == "等":
+        return True
+    if len(mentions) > 1 and PLACE_LIST_JOINER.fullmatch(sentence[mentions[-2].end : last.start]):
+        return True
+    later = find_places(sentence[last.end : last.end + 12])
+    return bool(later) and later[0].start == 1 and bool(PLACE_LIST_JOINER.match(sentence[last.end : last.end + 1]))
 
 
 def figure_region(sentence: str, figure: Figure, article_place: Place | None) -> tuple[str | None, str | None]:
-    """(region, province) the figure is about: nearest place named before it in the sentence."""
-    mentions = [m for m in find_places(sentence) if m.end <= figure.start]
+    """(region, province) the figure is about: nearest place named before it in the sentence.
+
+    A place that is one of a list (白山、通化、延边等地区) stands for its province; 全省/全区 lift a city
+    article's figure to the province; 全国 counts only as a subject (全国共有…), not as an adjective
+    (全国社工示范机构) or a base (占全国总数的).
+    """
     before = sentence[: figure.start]
+    mentions = _mentions_before(sentence, figure.start)
     if mentions:
         place = mentions[-1].place
+        if place.level != "province" and _is_listed_place(sentence, mentions):
+            place = place_by_name(place.province) or place
         return place.name, place.province
-    if article_place is None:
-        return ("全国", None) if "全国" in before else (None, None)
-    if "全国" in before and "全国性" not in before:
+    if NATIONAL_SUBJECT.search(before):
         return "全国", None
-    if article_place.level in (CITY, COUNTY) and "全省" in before:
+    if article_place is None:
+        return None, None
+    if article_place.level in (CITY, COUNTY) and PROVINCE_WIDE.search(before):
         return article_place.province, article_place.province
     return article_place.name, article_place.province
 
 
+def respective_places(sentence: str, figures: Sequence[Figure]) -> dict[int, Place]:
+    """呼和浩特市、包头市…分别达到3,425家和2,870家: the i-th listed place goes with the i-th figure."""
+    marker = sentence.find("分别")
+    if marker < 0:
+        return {}
+    places = [m.place for m in _mentions_before(sentence, marker)]
+    after = [f for f in figures if f.start > marker]
+    if len(places) < 2 or len(after) != len(places):
+        return {}
+    return {f.start: p for f, p in zip(after, places, strict=True)}
+
+
 def find_period(sentence: str, figure: Figure) -> str | None:
-    """The time expression scoping the figure: the nearest one before it in the sentence."""
-    found = [m for m in PERIOD.finditer(sentence[: figure.start])]
-    return found[-1].group().strip("“”") if found else None
+    """The time expression scoping the figure: the nearest one before it in the sentence.
+
+    Bases of comparison (较2021年, 是2019年的) and attributives (近年来的) do not scope a figure;
+    a list of periods (2021年、2023年) is kept whole.
+    """
+    head = sentence[: figure.start]
+    found = [
+        m
+        for m in PERIOD.finditer(head)
+        if not COMPARISON_BASE_BEFORE.search(head[: m.start()])
+        and not (COMPARISON_BASE_AFTER.match(head[m.end() :]) and not head[: m.start()].endswith("在"))
+    ]
+    if not found:
+        return None
+    last = found[-1]
+    start = last.start()
+    for previous in reversed(found[:-1]):
+        if head[previous.end() : start] in ("、", "和", "及"):
+            start = previous.start()
+        else:
+            break
+    return head[start : last.end()].strip("“”")
 
 
 def resolve_period(period: str | None, published: date | None) -> tuple[date | None, date | None]:
@@ -416,10 +480,19 @@ def find_indicators(
     for paragraph in paragraphs:
         for _, sentence in split_sentences(paragraph.text):
             previous_metric: str | None = None
-            for figure in find_figures(sentence):
-                metric = metric_phrase(sentence, figure, previous_metric)
+            subject: str | None = None  # the last counted thing, for shares that follow it
+            figures = list(find_figures(sentence))
+            respective = respective_places(sentence, figures)
+            for n, figure in enumerate(figures):
+                metric = metric_phrase(sentence, figure, figures[n - 1] if n else None, previous_metric, subject)
                 previous_metric = metric or previous_metric
-                region_name, province = figure_region(sentence, figure, article_place)
+                if figure.unit != "%":
+                    subject = metric or subject
+                if figure.start in respective:
+                    place = respective[figure.start]
+                    region_name, province = place.name, place.province
+                else:
+                    region_name, province = figure_region(sentence, figure, article_place)
                 period = find_period(sentence, figure)
                 start, end = resolve_period(period, published)
                 ordinal = len(found)

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-# Units that count the same kind of thing: a code declared for 家 also accepts 个 and vice versa.
-UNIT_FAMILIES = (
-    {"家", "个", "所", "处"},
-    {"人", "名", "位", "人次"},
-    {"元"},
-    {"%"},
-    {"项", "个"},
-    {"笔", "单"},
-)
+# Units that count the same kind of thing: a rule declared for 家 also accepts 个 and vice versa.
+UNIT_FAMILIES = ({"家", "个", "所", "处"}, {"人", "名", "位", "人次"}, {"元"}, {"%"}, {"项", "个"}, {"笔", "单"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,15 +18,13 @@ class MetricRule:
     code: str
     label: str
     units: frozenset[str]
-    any_terms: tuple[str, ...]
-    all_terms: tuple[str, ...] = ()
+    pattern: re.Pattern[str]
     none_terms: tuple[str, ...] = ()
 
     def matches(self, metric: str, unit: str) -> bool:
         return (
             unit in self.units
-            and any(t in metric for t in self.any_terms)
-            and all(t in metric for t in self.all_terms)
+            and self.pattern.search(metric) is not None
             and not any(t in metric for t in self.none_terms)
         )
 
@@ -56,13 +48,12 @@ def parse_rules(toml_text: str) -> tuple[MetricRule, ...]:
                     code=entry["code"],
                     label=entry.get("label", entry["code"]),
                     units=_widen(entry["units"]),
-                    any_terms=tuple(entry["any"]),
-                    all_terms=tuple(entry.get("all", ())),
+                    pattern=re.compile(entry["pattern"]),
                     none_terms=tuple(entry.get("none", ())),
                 )
             )
-        except (KeyError, TypeError) as exc:
-            raise ValueError(f"metric entry {i} ({entry.get('code', '?')}): missing or bad field {exc}") from exc
+        except (KeyError, TypeError, re.error) as exc:
+            raise ValueError(f"metric entry {i} ({entry.get('code', '?')}): missing or bad field: {exc}") from exc
     return tuple(rules)
 
 

@@ -1,0 +1,761 @@
+"""HTTP for the crawler: canonical URLs, robots.txt, per-host pacing, retries, link discovery.
+
+One `WebClient` serves a whole run: it keeps a session (cookie jar) and a token bucket per host, so pages
+of one host are never requested faster than the host's limit, whichever thread asks. Every request either
+succeeds or comes back as a `FetchResult` that says what happened; nothing here raises for one bad page.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import re
+import threading
+import time
+import urllib.robotparser
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from posixpath import normpath
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import courlan
+import lxml.etree
+import lxml.html
+import requests
+from urllib3.exceptions import NameResolutionError
+
+from flows.sources.config import FetchSettings, Source, SourcesConfig, load_sources
+from parsers.decode import decode_bytes
+from parsers.records import ParseError, RawDocument
+
+log = logging.getLogger(__name__)
+
+# --- canonical URLs ------------------------------------------------------------------------------
+INDEX_PAGE = re.compile(r"/(?:index|default)\.(?:s?html?|jsp|php|aspx?)$", re.IGNORECASE)
+# Share and tracking parameters courlan does not know (Chinese platforms).
+EXTRA_TRACKING = frozenset({"spm", "isappinstalled", "share_token", "sharer_shareid", "from_uid", "wxfrom"})
+ATTACHMENT = re.compile(
+    r"\.(?:pdf|ofd|docx?|wps|xlsx?|et|pptx?|zip|rar|7z|tar|gz|jpe?g|png|gif|bmp|tiff?|mp[34]|avi|flv|wmv|apk|exe)$",
+    re.IGNORECASE,
+)
+
+# --- dates in URLs and list entries --------------------------------------------------------------
+URL_DATES = (
+    re.compile(r"/(?P<y>20\d{2}|19\d{2})/(?P<m>\d{1,2})/(?P<d>\d{1,2})/"),  # Hanweb /art/2024/3/5/, /cols/…
+    re.compile(r"[/_]t(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})_"),  # TRS t20240305_123.html
+    re.compile(r"/(?P<y>\d{4})-(?P<m>\d{2})/(?P<d>\d{2})/"),  # /2024-03/05/content_…
+    re.compile(r"/(?P<y>20\d{2})(?P<m>[01]\d)(?P<d>[0-3]\d)/"),  # /20240305/…
+    re.compile(r"/(?P<y>20\d{2})/(?P<m>[01]\d)(?P<d>[0-3]\d)/"),  # people.com.cn /n1/2024/0305/
+)
+TEXT_DATE = re.compile(r"(?P<y>(?:19|20)\d{2})\s*[-年/.]\s*(?P<m>\d{1,2})\s*[-月/.]\s*(?P<d>\d{1,2})")
+# TRS list pages build their pager in JavaScript: createPageHTML(pages, current, "index", "html").
+TRS_PAGER = re.compile(r"createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*[\"'](\w+)[\"']\s*,\s*[\"'](\w+)[\"']")
+MAX_PAGER_PAGES = 500
+XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+FEED_ROOT = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<([A-Za-z:]+)", re.DOTALL)
+
+# --- HTTP ----------------------------------------------------------------------------------------
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+FEED_TYPES = frozenset(
+    {"application/xml", "text/xml", "application/rss+xml", "application/atom+xml", "application/rdf+xml"}
+)
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_REDIRECTS = 5
+ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309: parse at least 500 KiB
+CHUNK = 64 * 1024
+
+
+def canonical_url(url: str) -> str:
+    """One spelling per page: lower-case host, no default port, fragment or tracking parameters,
+    sorted query, dot segments resolved, and `…/index.html` written as `…/`."""
+    cleaned = courlan.clean_url(url) or url
+    parts = urlsplit(cleaned)
+    path = parts.path or "/"
+    if "/." in path:
+        path = normpath(path) + ("/" if path.endswith("/") and path != "/" else "")
+    path = INDEX_PAGE.sub("/", path)
+    query = "&".join(
+        pair for pair in parts.query.split("&") if pair and pair.split("=", 1)[0].lower() not in EXTRA_TRACKING
+    )
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, query, ""))
+
+
+def is_attachment_url(url: str) -> bool:
+    """True when the URL's path names a document or media file rather than a web page."""
+    return bool(ATTACHMENT.search(urlsplit(url).path))
+
+
+def url_date(url: str) -> date | None:
+    """The publication date a CMS writes into article URLs (Hanweb, TRS, news sites), if any."""
+    for pattern in URL_DATES:
+        match = pattern.search(url)
+        if match:
+            found = _date(match)
+            if found:
+                return found
+    return None
+
+
+def text_date(text: str) -> date | None:
+    """The first plausible date written in a piece of text (2024-03-05, 2024年3月5日, 2024/03/05)."""
+    match = TEXT_DATE.search(text)
+    return _date(match) if match else None
+
+
+def _date(match: re.Match[str]) -> date | None:
+    try:
+        return date(int(match["y"]), int(match["m"]), int(match["d"]))
+    except ValueError:
+        return None
+
+
+# --- link discovery ------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A link found on a list page, feed or sitemap."""
+
+    url: str  # absolute, as published: what is requested
+    canonical: str  # identity: what is stored and compared
+    date: date | None = None  # from the list entry, the feed item or the URL
+    is_list: bool = False  # a sitemap of a sitemap index, or a page of a scripted pager
+
+
+def page_kind(content: bytes) -> str:
+    """rss | atom | sitemap | sitemapindex | html, decided by the document's root element."""
+    match = FEED_ROOT.match(content[:4096])
+    root = match.group(1).decode("ascii").lower().rsplit(":", 1)[-1] if match else ""
+    if root in ("rss", "rdf"):
+        return "rss"
+    if root in ("feed", "urlset", "sitemapindex"):
+        return {"feed": "atom"}.get(root, root)
+    return "html"
+
+
+def extract_links(content: bytes, *, base_url: str, http_charset: str | None = None) -> list[Link]:
+    """Links of a list page, RSS/Atom feed or sitemap, in document order, one per canonical URL."""
+    kind = page_kind(content)
+    if kind == "html":
+        found = html_links(decode_bytes(content, uri=base_url, http_charset=http_charset, is_html=True), base_url)
+    else:
+        found = feed_links(content, base_url, kind)
+    unique: dict[str, Link] = {}
+    for link in found:
+        unique.setdefault(link.canonical, link)
+    return list(unique.values())
+
+
+def make_link(href: str, base_url: str, *, found_date: date | None = None, is_list: bool = False) -> Link | None:
+    """An absolute http(s) Link for an href, or None for javascript:, mailto:, fragments and junk."""
+    href = href.strip()
+    if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
+        return None
+    url = urljoin(base_url, href).split("#", 1)[0]
+    if urlsplit(url).scheme not in ("http", "https"):
+        return None
+    return Link(url, canonical_url(url), found_date or url_date(url), is_list)
+
+
+def html_links(html: str, base_url: str) -> Iterator[Link]:
+    """Anchors of an HTML list page, with the date printed next to each, plus scripted pager pages."""
+    root = lxml.html.document_fromstring(XML_DECLARATION.sub("", html) or "<html></html>")
+    base = root.xpath("string(//base/@href)").strip()
+    base_url = urljoin(base_url, base) if base else base_url
+    for anchor in root.iter("a"):
+        link = make_link(anchor.get("href") or "", base_url, found_date=entry_date(anchor))
+        if link:
+            yield link
+    # Hanweb column pages carry their first records as CDATA <li> items inside <script type="text/xml">.
+    for script in root.iter("script"):
+        text = script.text or ""
+        if "<record" in text:
+            for chunk in re.findall(r"<!\[CDATA\[(.*?)\]\]>", text, re.DOTALL):
+                if "href" in chunk:
+                    yield from html_links(f"<html><body>{chunk}</body></html>", base_url)
+    yield from pager_links(html, base_url)
+
+
+def entry_date(anchor: lxml.html.HtmlElement) -> date | None:
+    """The date printed in the list entry (li, tr, div) that holds only this link."""
+    node = anchor
+    for _ in range(3):
+        parent = node.getparent()
+        if parent is None or parent.tag in ("body", "ul", "ol", "table", "tbody"):
+            return None
+        if len(parent.xpath(".//a")) > 1:
+            return None
+        found = text_date(parent.text_content())
+        if found:
+            return found
+        node = parent
+    return None
+
+
+def pager_links(html: str, base_url: str) -> Iterator[Link]:
+    """index_1.html … index_{n-1}.html for a TRS createPageHTML(n, current, "index", "html") pager."""
+    match = TRS_PAGER.search(html)
+    if not match:
+        return
+    pages, stem, ext = min(int(match[1]), MAX_PAGER_PAGES), match[3], match[4]
+    for n in range(1, pages):
+        link = make_link(f"{stem}_{n}.{ext}", base_url, is_list=True)
+        if link:
+            yield link
+
+
+def feed_links(content: bytes, base_url: str, kind: str) -> Iterator[Link]:
+    """Item links of an RSS or Atom feed, or the locations of a sitemap (index)."""
+    parser = lxml.etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
+    root = lxml.etree.fromstring(content, parser=parser)
+    if root is None:
+        return
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        tag = lxml.etree.QName(element).localname
+        if kind == "rss" and tag == "item":
+            href, when = _child_text(element, "link"), _child_text(element, "pubDate", "date")
+        elif kind == "atom" and tag == "entry":
+            href = next((a.get("href", "") for a in element if _local(a) == "link" and a.get("rel") != "self"), "")
+            when = _child_text(element, "published", "updated")
+        elif kind in ("sitemap", "urlset", "sitemapindex") and tag in ("url", "sitemap"):
+            href, when = _child_text(element, "loc"), _child_text(element, "lastmod")
+        else:
+            continue
+        link = make_link(href, base_url, found_date=feed_date(when), is_list=tag == "sitemap")
+        if link:
+            yield link
+
+
+def _local(element: lxml.etree._Element) -> str:
+    return lxml.etree.QName(element).localname if isinstance(element.tag, str) else ""
+
+
+def _child_text(element: lxml.etree._Element, *names: str) -> str:
+    for child in element:
+        if _local(child) in names and child.text:
+            return str(child.text).strip()
+    return ""
+
+
+def feed_date(text: str) -> date | None:
+    """Date of an RSS pubDate (RFC 822), an Atom/sitemap timestamp (ISO 8601) or any written date."""
+    if not text:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(text).date()
+    except (TypeError, ValueError, IndexError):
+        return text_date(text)
+
+
+# --- politeness ----------------------------------------------------------------------------------
+class TokenBucket:
+    """Requests to one host spaced to `rate` per second (bucket of one: no bursts), safe across threads."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self._tokens = 1.0
+        self._updated = time.monotonic()
+        self._lock = threading.Lock()
+
+    def slow_to(self, rate: float) -> None:
+        """Lower the rate (a robots.txt Crawl-delay, a second source on the same host); never raise it."""
+        with self._lock:
+            self.rate = min(self.rate, rate)
+
+    def acquire(self) -> float:
+        """Wait for a token; returns the seconds waited."""
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(1.0, self._tokens + (now - self._updated) * self.rate)
+            self._updated = now
+            wait = 0.0 if self._tokens >= 1.0 else (1.0 - self._tokens) / self.rate
+            self._tokens -= 1.0  # reserve the token now, so a second thread waits behind this one
+        if wait > 0:
+            time.sleep(wait)
+        return wait
+
+
+@dataclass(frozen=True, slots=True)
+class RobotsRules:
+    """What robots.txt allows our user agent on one host."""
+
+    parser: urllib.robotparser.RobotFileParser | None  # None: everything allowed
+    disallow_all: bool = False  # robots.txt unreachable (5xx, network): RFC 9309 says assume disallow
+    crawl_delay: float | None = None
+
+    def allows(self, url: str, user_agent: str) -> bool:
+        if self.disallow_all:
+            return False
+        return self.parser is None or self.parser.can_fetch(user_agent, url)
+
+
+CRAWL_DELAY_LINE = re.compile(r"^\s*crawl-delay\s*:\s*([0-9.]+)", re.IGNORECASE | re.MULTILINE)
+
+
+def parse_robots(text: str, user_agent: str) -> RobotsRules:
+    """RobotsRules from robots.txt text (fractional Crawl-delay values too, which robotparser drops)."""
+    parser = urllib.robotparser.RobotFileParser()
+    parser.parse(text.splitlines())
+    delay = parser.crawl_delay(user_agent)
+    if delay is None:
+        # robotparser only reads whole seconds; take a fractional value from the group that applies.
+        for group in re.split(r"(?im)^(?=\s*user-agent\s*:)", text):
+            agents = re.findall(r"(?im)^\s*user-agent\s*:\s*(\S+)", group)
+            token = user_agent.split("/", 1)[0].lower()
+            if any(a == "*" or a.lower() in token for a in agents):
+                match = CRAWL_DELAY_LINE.search(group)
+                if match:
+                    delay = float(match[1])
+                    break
+    return RobotsRules(parser, crawl_delay=float(delay) if delay else None)
+
+
+# --- fetching ------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """What one URL gave: content on success, otherwise the status and error. Never raised."""
+
+    url: str  # as requested
+    canonical: str
+    outcome: str  # 200 | 304 | 3xx | 4xx | 5xx | network_error | too_large | robots_blocked | skipped_non_html
+    status: int | None = None  # last HTTP status; None when no response came
+    final_url: str = ""  # after redirects
+    content: bytes = b""
+    content_type: str | None = None
+    charset: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    error: str | None = None
+    retries: int = 0
+    requested: bool = True  # False when decided without a request (robots, attachment by name)
+
+    @property
+    def is_ok(self) -> bool:
+        return self.outcome == "200"
+
+
+class _Stop(Exception):
+    """A final answer for this URL within this run (no retry)."""
+
+    def __init__(self, outcome: str, error: str, status: int | None = None) -> None:
+        super().__init__(error)
+        self.outcome, self.error, self.status = outcome, error, status
+
+
+class _Retry(Exception):
+    """A transient failure: try again after `delay` seconds, if attempts remain."""
+
+    def __init__(self, outcome: str, error: str, status: int | None, delay: float | None) -> None:
+        super().__init__(error)
+        self.outcome, self.error, self.status, self.delay = outcome, error, status, delay
+
+
+@dataclass(slots=True)
+class WebClient:
+    """Sessions, token buckets and robots rules per host, shared by every thread of a run."""
+
+    settings: FetchSettings = field(default_factory=FetchSettings)
+    default_rate: float = 1.0
+    _buckets: dict[str, TokenBucket] = field(default_factory=dict)
+    _robots: dict[str, RobotsRules] = field(default_factory=dict)
+    _sessions: dict[str, requests.Session] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _host_locks: dict[str, threading.Lock] = field(default_factory=dict)
+
+    def set_rate(self, url: str, rate: float) -> None:
+        """Limit requests to the URL's host to `rate` per second (the lowest limit asked for wins)."""
+        self._bucket(url, rate).slow_to(rate)
+
+    def _bucket(self, url: str, rate: float | None = None) -> TokenBucket:
+        key = _host_key(url)
+        with self._lock:
+            if key not in self._buckets:
+                self._buckets[key] = TokenBucket(rate or self.default_rate)
+            return self._buckets[key]
+
+    def _session(self, url: str) -> requests.Session:
+        key = _host_key(url)
+        with self._lock:
+            session = self._sessions.get(key)
+            if session is None:
+                session = requests.Session()
+                session.headers.update(
+                    {
+                        "User-Agent": self.settings.user_agent,
+                        "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+                        "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5",
+                    }
+                )
+                session.max_redirects = MAX_REDIRECTS
+                self._sessions[key] = session
+            return session
+
+    def close(self) -> None:
+        with self._lock:
+            for session in self._sessions.values():
+                session.close()
+            self._sessions.clear()
+
+    # robots.txt ---------------------------------------------------------------------------------
+    def robots(self, url: str) -> RobotsRules:
+        """The host's robots rules, fetched once per client (the first caller fetches, others wait)."""
+        key = _host_key(url)
+        with self._lock:
+            host_lock = self._host_locks.setdefault(key, threading.Lock())
+        with host_lock:
+            if key not in self._robots:
+                rules = self._fetch_robots(key)
+                if rules.crawl_delay:
+                    self._bucket(url).slow_to(1.0 / rules.crawl_delay)
+                self._robots[key] = rules
+            return self._robots[key]
+
+    def _fetch_robots(self, host_key: str) -> RobotsRules:
+        url = host_key + "/robots.txt"
+        result = self._get(url, allowed=lambda _: True, check_robots=False, accept="any", max_bytes=ROBOTS_MAX_BYTES)
+        if result.is_ok:
+            text = result.content.decode("utf-8", "replace")
+            return parse_robots(text, self.settings.user_agent)
+        if result.status is not None and 400 <= result.status < 500:
+            return RobotsRules(None)  # no robots.txt: everything allowed
+        log.warning("robots.txt of %s unreachable (%s): not crawling the host this run", host_key, result.error)
+        return RobotsRules(None, disallow_all=True)
+
+    def allowed_by_robots(self, url: str) -> bool:
+        return self.robots(url).allows(url, self.settings.user_agent)
+
+    # pages --------------------------------------------------------------------------------------
+    def fetch(
+        self,
+        url: str,
+        *,
+        allowed: Callable[[str], bool],
+        etag: str | None = None,
+        last_modified: str | None = None,
+        accept_feeds: bool = False,
+    ) -> FetchResult:
+        """GET one page politely: robots, pacing, retries, redirects inside `allowed`, size and type checks."""
+        if is_attachment_url(url):
+            return FetchResult(url, canonical_url(url), "skipped_non_html", error="attachment", requested=False)
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        return self._get(url, allowed=allowed, headers=headers, accept="list" if accept_feeds else "html")
+
+    def _get(
+        self,
+        url: str,
+        *,
+        allowed: Callable[[str], bool],
+        headers: Mapping[str, str] | None = None,
+        check_robots: bool = True,
+        accept: str = "html",
+        max_bytes: int | None = None,
+    ) -> FetchResult:
+        canonical = canonical_url(url)
+        retries = 0
+        while True:
+            try:
+                return self._attempt(
+                    url,
+                    canonical,
+                    allowed=allowed,
+                    headers=headers or {},
+                    check_robots=check_robots,
+                    accept=accept,
+                    max_bytes=max_bytes or self.settings.max_bytes,
+                    retries=retries,
+                )
+            except _Stop as stop:
+                return FetchResult(
+                    url,
+                    canonical,
+                    stop.outcome,
+                    stop.status,
+                    error=stop.error,
+                    retries=retries,
+                    requested=stop.outcome != "robots_blocked",
+                )
+            except _Retry as retry:
+                delay = self.settings.backoff_seconds * 2**retries if retry.delay is None else retry.delay
+                if retries >= self.settings.max_retries or delay > self.settings.max_retry_after:
+                    error = retry.error if retries == 0 else f"{retry.error} (after {retries} retries)"
+                    return FetchResult(url, canonical, retry.outcome, retry.status, error=error, retries=retries)
+                log.info("retrying %s in %.1fs: %s", url, delay, retry.error)
+                time.sleep(delay)
+                retries += 1
+
+    def _attempt(
+        self,
+        url: str,
+        canonical: str,
+        *,
+        allowed: Callable[[str], bool],
+        headers: Mapping[str, str],
+        check_robots: bool,
+        accept: str,
+        max_bytes: int,
+        retries: int,
+    ) -> FetchResult:
+        target = url
+        for _ in range(MAX_REDIRECTS + 1):
+            if check_robots and not self.allowed_by_robots(target):
+                raise _Stop("robots_blocked", f"disallowed by robots.txt: {target}")
+            self._bucket(target).acquire()
+            response = self._send(target, headers)
+            with response:
+                if response.is_redirect:
+                    location = urljoin(target, response.headers.get("Location", ""))
+                    if not allowed(location):
+                        raise _Stop("3xx", f"redirect to {location} outside the source's domains", response.status_code)
+                    target = location
+                    continue
+                return self._read(response, url, canonical, target, accept, max_bytes, retries)
+        raise _Stop("3xx", f"more than {MAX_REDIRECTS} redirects", None)
+
+    def _send(self, url: str, headers: Mapping[str, str]) -> requests.Response:
+        try:
+            return self._session(url).get(
+                url, headers=dict(headers), timeout=self.settings.timeout, stream=True, allow_redirects=False
+            )
+        except requests.Timeout as exc:
+            raise _Retry("network_error", f"timeout after {self.settings.timeout:.0f}s", None, None) from exc
+        except requests.ConnectionError as exc:
+            if _is_dns_failure(exc):
+                raise _Stop("network_error", f"DNS lookup failed for {urlsplit(url).hostname}") from exc
+            raise _Retry("network_error", f"connection failed: {_reason(exc)}", None, None) from exc
+        except requests.RequestException as exc:
+            raise _Stop("network_error", f"request failed: {_reason(exc)}") from exc
+
+    def _read(
+        self,
+        response: requests.Response,
+        url: str,
+        canonical: str,
+        final_url: str,
+        accept: str,
+        max_bytes: int,
+        retries: int,
+    ) -> FetchResult:
+        status = response.status_code
+        validators = {
+            "etag": response.headers.get("ETag"),
+            "last_modified": response.headers.get("Last-Modified"),
+        }
+        if status == 304:
+            return FetchResult(url, canonical, "304", status, final_url, retries=retries, **validators)
+        if status in RETRY_STATUSES:
+            delay = retry_after_seconds(response.headers.get("Retry-After"))
+            raise _Retry(f"{status // 100}xx", f"HTTP {status} {response.reason or ''}".strip(), status, delay)
+        if status >= 300:
+            raise _Stop(f"{status // 100}xx", f"HTTP {status} {response.reason or ''}".strip(), status)
+        media_type, charset = content_type(response.headers.get("Content-Type"))
+        declared = int(response.headers.get("Content-Length") or 0)
+        if declared > max_bytes:
+            raise _Stop("too_large", f"response of {declared} bytes exceeds the {max_bytes}-byte limit", status)
+        head, body = b"", bytearray()
+        try:
+            for chunk in response.iter_content(CHUNK):
+                if not head:
+                    head = chunk[:1024]
+                    if not is_wanted_type(media_type, head, accept):
+                        raise _Stop("skipped_non_html", f"not an HTML page: {media_type or 'no content type'}", status)
+                body += chunk
+                if len(body) > max_bytes:
+                    raise _Stop("too_large", f"response exceeds the {max_bytes}-byte limit", status)
+        except requests.RequestException as exc:
+            raise _Retry("network_error", f"connection broken while reading: {_reason(exc)}", status, None) from exc
+        if not body and not is_wanted_type(media_type, b"", accept):
+            raise _Stop("skipped_non_html", f"not an HTML page: {media_type or 'no content type'}", status)
+        return FetchResult(
+            url,
+            canonical,
+            "200",
+            status,
+            final_url,
+            bytes(body),
+            media_type,
+            charset,
+            retries=retries,
+            **validators,
+        )
+
+
+def _host_key(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def _is_dns_failure(exc: requests.ConnectionError) -> bool:
+    # requests wraps urllib3's MaxRetryError, whose reason is the NameResolutionError.
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, NameResolutionError) or "Name or service not known" in str(exc)
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc)
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def content_type(header: str | None) -> tuple[str | None, str | None]:
+    """(media type, charset) of a Content-Type header."""
+    if not header:
+        return None, None
+    media, _, params = header.partition(";")
+    match = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", params, re.IGNORECASE)
+    return media.strip().lower() or None, match[1] if match else None
+
+
+def is_wanted_type(media_type: str | None, head: bytes, accept: str) -> bool:
+    """HTML for `accept="html"`, also feeds and sitemaps for "list", anything for "any" (robots.txt);
+    untyped, text/plain and octet-stream bodies are sniffed."""
+    accept_feeds = accept == "list"
+    if accept == "any" or media_type in HTML_TYPES or (accept_feeds and media_type in FEED_TYPES):
+        return True
+    if media_type not in (None, "application/octet-stream", "text/plain"):
+        return False
+    start = head.lstrip()[:512].lower()
+    if start.startswith(b"%pdf") or start.startswith(b"pk\x03\x04"):
+        return False
+    return b"<html" in start or b"<!doctype html" in start or (accept_feeds and page_kind(head) != "html")
+
+
+def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), None when absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    current = now or datetime.now(when.tzinfo)
+    return max(0.0, (when - current).total_seconds())
+
+
+# --- discovery -----------------------------------------------------------------------------------
+@dataclass(slots=True)
+class Discovery:
+    """What a source's list pages gave: article links to fetch, and every list request made."""
+
+    source: str
+    articles: list[Link] = field(default_factory=list)
+    lists: list[FetchResult] = field(default_factory=list)
+    skipped: list[FetchResult] = field(default_factory=list)  # article links blocked by robots or non-HTML
+
+
+def discover_articles(
+    client: WebClient,
+    source: Source,
+    *,
+    validators: Mapping[str, tuple[str | None, str | None]] | None = None,
+    max_pages: int | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> Discovery:
+    """Article links of a source from its start URLs and up to `max_pages` list pages from each.
+
+    Lists seen before are asked for with their validators (a 304 yields no links: nothing changed). With
+    `since`, pagination stops at a list page whose dated entries are all older; links dated outside
+    `since`..`until` are left out.
+    """
+    validators = validators or {}
+    found = Discovery(source.name)
+    seen_articles: set[str] = set()
+    seen_lists: set[str] = set()
+    for start in source.start_urls:
+        queue = [make_link(start, start, is_list=True) or Link(start, canonical_url(start))]
+        pages = 0
+        while queue and pages < (max_pages or source.max_list_pages):
+            page = queue.pop(0)
+            if page.canonical in seen_lists:
+                continue
+            seen_lists.add(page.canonical)
+            pages += 1
+            etag, modified = validators.get(page.canonical, (None, None))
+            result = client.fetch(page.url, allowed=source.allows, etag=etag, last_modified=modified, accept_feeds=True)
+            found.lists.append(result)
+            if not result.is_ok:
+                continue
+            try:
+                links = extract_links(result.content, base_url=result.final_url or page.url, http_charset=result.charset)
+            except (ParseError, ValueError, lxml.etree.LxmlError) as exc:
+                found.lists[-1] = _failed(result, f"unreadable list page: {exc}")
+                continue
+            articles = [link for link in links if source.allows(link.url) and source.article_url_pattern.search(link.url)]
+            for link in articles:
+                if link.canonical not in seen_articles and _in_range(link.date, since, until):
+                    seen_articles.add(link.canonical)
+                    found.articles.append(link)
+            dated = [link.date for link in articles if link.date]
+            if since and dated and max(dated) < since:
+                continue  # this page is older than the range: the pages after it are older still
+            queue += [link for link in links if _is_next_list(link, source) and link.canonical not in seen_lists]
+    return found
+
+
+def _is_next_list(link: Link, source: Source) -> bool:
+    if not source.allows(link.url):
+        return False
+    if link.is_list:
+        return True
+    return bool(source.list_url_pattern and source.list_url_pattern.search(link.url))
+
+
+def _in_range(day: date | None, since: date | None, until: date | None) -> bool:
+    if day is None:
+        return True
+    return not ((since and day < since) or (until and day > until))
+
+
+def _failed(result: FetchResult, error: str) -> FetchResult:
+    return FetchResult(
+        result.url, result.canonical, "unreadable", result.status, result.final_url, error=error, retries=result.retries
+    )
+
+
+def fetch_articles(client: WebClient, source: Source, links: Iterable[Link]) -> Iterator[FetchResult]:
+    """Each article page of a source, fetched in turn (pacing and retries per host)."""
+    for link in links:
+        yield client.fetch(link.url, allowed=source.allows)
+
+
+def raw_document(result: FetchResult, source: Source | None) -> RawDocument:
+    """The RawDocument of a fetched page: canonical final URL, bytes, HTTP charset, the source's name."""
+    return RawDocument(
+        uri=canonical_url(result.final_url or result.url),
+        content=result.content,
+        is_html=True,
+        http_charset=result.charset,
+        source_name=source.name if source else "web",
+        default_region=source.region if source else None,
+    )
+
+
+class FetchError(OSError):
+    """One page requested by a person (inspect) could not be fetched; the message says why."""
+
+
+def fetch_one(url: str, *, sources: SourcesConfig | None = None) -> RawDocument:
+    """Fetch one page as its configured source would (robots, redirects, size); raises FetchError."""
+    if sources is None:
+        from flows import settings
+
+        try:
+            sources = load_sources(settings.DEFAULT_SOURCES)
+        except ValueError:
+            sources = None
+    source = sources.source_for_url(url) if sources else None
+    client = WebClient(sources.fetch if sources else FetchSettings(), default_rate=1.0)
+    try:
+        result = client.fetch(url, allowed=source.allows if source else (lambda _: True))
+    finally:
+        client.close()
+    if not result.is_ok:
+        raise FetchError(f"{url}: {result.error or result.outcome}")
+    return raw_document(result, source)

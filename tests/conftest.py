@@ -1,0 +1,124 @@
+"""Shared fixtures: the seeds, real DuckDB files in tmp_path, real processes, one Prefect test server.
+
+Prefect is imported only inside the `prefect_harness` fixture, which only flow tests request:
+collecting or running the parser tests never loads it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from flows.summary import RunSummary
+    from parsers.records import Article
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SEEDS_DIR = PROJECT_ROOT / "seeds"
+# The console script installed next to the interpreter running the tests (.venv/bin/civic-ingest).
+CLI = Path(sys.executable).parent / "civic-ingest"
+
+# Opens a warehouse the way an analyst's SQL session would, says so, then keeps it open.
+LOCK_HOLDER = """
+import sys, time
+import duckdb
+con = duckdb.connect(sys.argv[1], read_only=sys.argv[3] == "ro")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    return SEEDS_DIR
+
+
+@pytest.fixture(scope="session")
+def seed_files() -> list[Path]:
+    files = sorted(SEEDS_DIR.glob("*.txt"))
+    assert len(files) == 5, "the project ships five seed articles"
+    return files
+
+
+@pytest.fixture
+def seed_copy(tmp_path: Path) -> Path:
+    """A private copy of seeds/ that a test may edit."""
+    return Path(shutil.copytree(SEEDS_DIR, tmp_path / "seeds"))
+
+
+@pytest.fixture(scope="session")
+def parse_file() -> Callable[[Path], Article]:
+    """Parse one local file exactly as the flow does (uri = the path as given)."""
+    from flows.sources.seeds import read_file
+    from flows.vocabulary import metric_rules
+    from parsers.article import parse_document
+
+    rules = metric_rules()
+
+    def parse(path: Path) -> Article:
+        return parse_document(read_file(str(path)), rules=rules)
+
+    return parse
+
+
+@pytest.fixture(scope="session")
+def seed_articles(parse_file: Callable[[Path], Article], seed_files: list[Path]) -> list[Article]:
+    return [parse_file(path) for path in seed_files]
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One temporary Prefect server for the whole session (≈10 s to start on 2 cores)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
+def ingested_seeds(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, RunSummary]:
+    """(warehouse, summary) of one `ingest-files` run over seeds/. Shared: read it, never write it."""
+    from flows.ingest_files import ingest_files
+
+    db = tmp_path_factory.mktemp("ingested") / "warehouse.duckdb"
+    summary = ingest_files(paths=[str(SEEDS_DIR)], db=str(db))
+    return db, summary
+
+
+@pytest.fixture
+def hold_warehouse() -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    """Start another process that opens a DuckDB file and keeps it for `seconds`; returns that process."""
+    started: list[subprocess.Popen[str]] = []
+
+    def hold(path: Path, seconds: float = 60.0, *, read_only: bool = False) -> subprocess.Popen[str]:
+        mode = "ro" if read_only else "rw"
+        proc = subprocess.Popen(
+            [sys.executable, "-c", LOCK_HOLDER, str(path), str(seconds), mode], stdout=subprocess.PIPE, text=True
+        )
+        started.append(proc)
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "locked", "the lock-holding process did not open the file"
+        return proc
+
+    yield hold
+    for proc in started:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def run_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run the installed `civic-ingest` console script with the caller's environment."""
+
+    def run(*args: str, cwd: Path | None = None, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(CLI), *args], cwd=cwd, capture_output=True, text=True, encoding="utf-8", timeout=timeout
+        )
+
+    return run
