@@ -10,7 +10,7 @@ from parsers.decode import decode_bytes
 from parsers.dedup import body_text_hash, drop_duplicate_paragraphs
 from parsers.extract import extract_html
 from parsers.indicators import find_indicators
-from parsers.metadata import author_from_title, parse_metadata_lines
+from parsers.metadata import author_from_dateline, author_from_title, parse_metadata_lines
 from parsers.metrics import MetricRule
 from parsers.records import Article, PageMetadata, ParseError, RawDocument, stable_id
 from parsers.regions import article_region
@@ -51,7 +51,10 @@ def parse_document(
         title=title,
         published_date=published or page.published_date,
         source=outlet or page.source,
-        author=author or page.author or author_from_title(title),
+        author=author
+        or page.author
+        or author_from_title(title)
+        or (author_from_dateline(paragraphs[0].text) if paragraphs else None),
         region_province=province,
         region_city=city,
         content_hash=raw.content_hash,

@@ -25,7 +25,16 @@ TERMINAL = "。！？!?；;…:："
 CLOSERS = "”’\"'）)】」』》>"
 COMPLETE_END = re.compile(f"[{re.escape(TERMINAL)}][{re.escape(CLOSERS)}]*$")
 # Lines whose last character cannot end a heading: a clause or word was cut off.
-DANGLING_END = re.compile(r"[、，,“‘\"《（(【\-—的和与及或在对把将从向以被为于等之其并且而]$")
+DANGLING_PUNCTUATION = re.compile(r"[、，,“‘\"《（(【\-—]$")
+# Function words that leave a clause open. Short headings may end with them (多方参与, 坚持正确方向),
+# so they count as cut off only in lines longer than DANGLING_WORD_MIN_CHARS.
+DANGLING_WORD = re.compile(r"[的和与及或在对把将从向以被为于等并且而]$")
+DANGLING_WORD_MIN_CHARS = 12
+# A standalone heading may hold a comma (强化党建引领，推动高质量发展) but not a list of clauses.
+MAX_HEADING_WITH_COMMA = 20
+REPORTER_BYLINE = re.compile(
+    r"^(?:\S{0,12}?)(?:记者|通讯员)\s*[\u4e00-\u9fff·]{2,4}(?:[\s、，,]+[\u4e00-\u9fff·]{2,4})*$"
+)
 WHITESPACE = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
 
 # --- furniture -----------------------------------------------------------------------------------
@@ -51,6 +60,12 @@ PAGE_FURNITURE = re.compile(
 PHONE = re.compile(r"(?<!\d)(?:1[3-9]\d{9}|400-?\d{3}-?\d{4}|0\d{2,3}-\d{7,8}|\d{3,4}-\d{7,8})(?!\d)")
 CONTACT_LABEL = re.compile(
     r"(?:咨询热线|服务热线|联系电话|联系方式|电话|热线|手机|微信号|邮箱|E-?mail|传真)[:：]?", re.IGNORECASE
+)
+MID_SENTENCE_START = re.compile(
+    r"^(?:[，,、。；;：:）)”’]|\d[\d.,]*\s*(?:万|亿|余|多)*\s*(?:个|家|人|名|元|项|次|场|件|处|所|%|％)(?![\u4e00-\u9fff]{0,2}[:：]))"
+)
+CONTACT_FIELD = re.compile(
+    r"(?:地址|邮编|邮政编码|联系电话|电话|传真|邮箱|E-?mail|咨询热线|服务热线)\s*[:：]", re.IGNORECASE
 )
 CAPTION = re.compile(
     r"^(?:图为|图[:：]|图片[:：]|图片来源|▲|△|（图|\(图)"
@@ -121,9 +136,12 @@ def furniture_reason(line: str) -> str | None:
 
 
 def _is_contact(line: str) -> bool:
+    """Phone numbers alone, or a contact banner (地址/邮编/电话 fields) with a phone number."""
     phones = PHONE.findall(line)
     if not phones:
         return False
+    if len(line) <= 120 and len(CONTACT_FIELD.findall(line)) >= 2:
+        return True
     rest = CONTACT_LABEL.sub("", PHONE.sub("", line))
     rest = re.sub(r"[\s:：,，;；/|、()（）-]", "", rest)
     return len(rest) <= 12 and len(line) <= 120
@@ -134,6 +152,8 @@ def is_metadata_line(line: str) -> bool:
     if len(line) > MAX_META_LINE:
         return False
     if META_LINE_START.match(line) or DATED_HEADER.match(line) or CLOSING_SOURCE.match(line):
+        return True
+    if len(line) <= 40 and REPORTER_BYLINE.match(line):
         return True
     return len(META_FIELD.findall(line)) >= 2 and not is_complete(line)
 
@@ -152,7 +172,9 @@ def is_heading_candidate(line: str) -> bool:
     return (
         2 <= len(line) <= MAX_HEADING_CHARS
         and not is_complete(line)
-        and not DANGLING_END.search(line)
+        and not DANGLING_PUNCTUATION.search(line)
+        and not (len(line) > DANGLING_WORD_MIN_CHARS and DANGLING_WORD.search(line))
+        and not (len(line) > MAX_HEADING_WITH_COMMA and re.search(r"[，,、；;]", line))
         and not CAPTION.search(line)
         and line.count("“") == line.count("”")
         and line.count("(") + line.count("（") == line.count(")") + line.count("）")
@@ -177,10 +199,11 @@ def strip_furniture(lines: Iterable[str]) -> tuple[list[str], list[str], list[Re
         line = normalize_line(raw)
         if not line:
             continue
-        reason = furniture_reason(line)
-        if reason is None and is_metadata_line(line):
+        reason = None
+        if is_metadata_line(line):  # before furniture: a date line often carries 字体/打印/浏览次数 too
             metadata.append(line)
             reason = "metadata_line"
+        reason = reason or furniture_reason(line)
         if reason:
             removals.append(Removal(reason, line))
         else:
@@ -206,8 +229,29 @@ def take_title(lines: list[str], known_title: str | None = None) -> tuple[str | 
     return (first, lines[1:]) if looks_like_title else (None, lines)
 
 
+def is_caption(line: str) -> bool:
+    """An image caption line (图为…, …摄): never body text, never a heading."""
+    return bool(CAPTION.search(line)) and len(line) <= 2 * MAX_CAPTION_CHARS
+
+
+def starts_mid_sentence(line: str | None) -> bool:
+    """A line that can only be the second half of a sentence: ，… or 261个… at its start."""
+    return line is not None and bool(MID_SENTENCE_START.match(line))
+
+
+def is_cut_off(line: str, nxt: str | None, after: str | None) -> bool:
+    """A line whose sentence goes on in a later line (after a page break, maybe past a caption)."""
+    if is_complete(line) or heading_marker(line) or is_caption(line) or nxt is None or heading_marker(nxt):
+        return False
+    return is_fragment(line) or starts_mid_sentence(nxt) or (is_caption(nxt) and starts_mid_sentence(after))
+
+
 def rejoin_breaks(lines: Sequence[str]) -> tuple[list[str], list[Removal]]:
-    """Rejoin paragraphs broken mid-sentence by a page break or an interrupting caption."""
+    """Rejoin paragraphs broken mid-sentence by a page break or an interrupting caption.
+
+    What follows a cut-off line is its continuation when it completes the sentence; a short
+    unfinished line between the two halves is an image caption (a double page break is rarer).
+    """
     out: list[str] = []
     removals: list[Removal] = []
     pending = list(lines)
@@ -216,21 +260,26 @@ def rejoin_breaks(lines: Sequence[str]) -> tuple[list[str], list[Removal]]:
         line = pending[i]
         nxt = pending[i + 1] if i + 1 < len(pending) else None
         after = pending[i + 2] if i + 2 < len(pending) else None
-        if nxt is None or not is_fragment(line) or heading_marker(nxt):
+        if nxt is None or not is_cut_off(line, nxt, after):
             out.append(line)
             i += 1
             continue
-        is_caption = bool(CAPTION.search(nxt)) and len(nxt) <= 2 * MAX_CAPTION_CHARS
-        if not is_caption and (is_complete(nxt) or is_fragment(nxt)):
+        if not is_caption(nxt) and is_complete(nxt):
             pending[i + 1] = line + nxt
             removals.append(Removal("rejoined_break", _boundary(line, nxt)))
             i += 1
             continue
-        if after is not None and (is_caption or len(nxt) <= MAX_CAPTION_CHARS) and heading_marker(after) is None:
+        short = is_caption(nxt) or len(nxt) <= MAX_CAPTION_CHARS
+        if after is not None and short and heading_marker(after) is None:
             removals.append(Removal("image_caption", nxt))
             pending[i + 2] = line + after
             removals.append(Removal("rejoined_break", _boundary(line, after)))
             i += 2
+            continue
+        if is_fragment(nxt):
+            pending[i + 1] = line + nxt
+            removals.append(Removal("rejoined_break", _boundary(line, nxt)))
+            i += 1
             continue
         out.append(line)
         i += 1
@@ -264,7 +313,7 @@ def classify_blocks(lines: Sequence[str]) -> tuple[list[Block], list[Removal]]:
                 blocks.append(Block(line))
             i += 1
             continue
-        if CAPTION.search(line) and not is_complete(line):
+        if is_caption(line) and not is_complete(line):
             removals.append(Removal("image_caption", line))
             i += 1
             continue

@@ -11,10 +11,14 @@ from parsers.clean import DATE, META_LABEL
 SOURCE_LABEL = re.compile(r"(?:本文来源于|来源于|文章来源|稿件来源|信息来源|来源|转自|原载|摘自)\s*[:：]?\s*")
 AUTHOR_LABEL = re.compile(r"(?:作者|撰稿|文)\s*[:：/]\s*")
 REPORTER_LABEL = re.compile(r"(?:记者|通讯员)\s*[:：]?\s*")
+TRAILING_TIMESTAMP = re.compile(r"\s*(?:19|20)\d{2}\s*[-年/.]\s*\d{1,2}.*$")
 ACCORDING_TO = re.compile(r"^[(（【]?\s*据\s*《(?P<outlet>[^》]{1,30})》")
 BOOK_TITLE = re.compile(r"《(?P<name>[^》]{1,30})》")
 # A value ends at the next label, a run of spaces, a separator or a closing bracket.
 VALUE_END = re.compile(rf"\s{{2,}}|\s*(?:{META_LABEL})\s*[:：]|[|丨)）】\]]|$")
+DATELINE_REPORTER = re.compile(
+    r"[(（]\s*(?:本报|本刊)?(?:记者|通讯员)\s*(?P<names>[\u4e00-\u9fff·]{2,4}(?:[\s、，,]+[\u4e00-\u9fff·]{2,4})*)\s*[)）]"
+)
 NAME_SPLIT = re.compile(r"[、,，;；\s]+")
 # A 【…】 tag before a title names its speaker or author when it is a short personal name,
 # not a column label such as 【新闻】 or 【视频】.
@@ -88,7 +92,7 @@ def parse_outlet(line: str) -> str | None:
     book = BOOK_TITLE.search(value)
     if book:
         return book["name"]
-    outlet = PUBLISHER_SUFFIX.sub("", value).strip()
+    outlet = PUBLISHER_SUFFIX.sub("", TRAILING_TIMESTAMP.sub("", value)).strip()
     return outlet or None
 
 
@@ -107,6 +111,12 @@ def author_from_title(title: str) -> str | None:
     if match and match["tag"] not in COLUMN_TAGS:
         return match["tag"]
     return None
+
+
+def author_from_dateline(paragraph: str) -> str | None:
+    """Reporters named in a news lead: 本报呼和浩特5月20日讯 (记者 其其格) … -> 其其格."""
+    match = DATELINE_REPORTER.search(paragraph[:80])
+    return "、".join(NAME_SPLIT.split(match["names"].strip())) if match else None
 
 
 def first_of(values: Iterable[str | None]) -> str | None:

@@ -683,11 +683,12 @@ def discover_articles(
             if not result.is_ok:
                 continue
             try:
-                links = extract_links(result.content, base_url=result.final_url or page.url, http_charset=result.charset)
+                base = result.final_url or page.url
+                links = extract_links(result.content, base_url=base, http_charset=result.charset)
             except (ParseError, ValueError, lxml.etree.LxmlError) as exc:
                 found.lists[-1] = _failed(result, f"unreadable list page: {exc}")
                 continue
-            articles = [link for link in links if source.allows(link.url) and source.article_url_pattern.search(link.url)]
+            articles = [link for link in links if is_article_link(link, source)]
             for link in articles:
                 if link.canonical not in seen_articles and _in_range(link.date, since, until):
                     seen_articles.add(link.canonical)
@@ -697,6 +698,11 @@ def discover_articles(
                 continue  # this page is older than the range: the pages after it are older still
             queue += [link for link in links if _is_next_list(link, source) and link.canonical not in seen_lists]
     return found
+
+
+def is_article_link(link: Link, source: Source) -> bool:
+    """An article of this source: inside its domains and matching its article pattern."""
+    return source.allows(link.url) and bool(source.article_url_pattern.search(link.url))
 
 
 def _is_next_list(link: Link, source: Source) -> bool:

@@ -48,7 +48,7 @@ def unseen_cases() -> list[tuple[Path, dict[str, Any], dict[str, Any]]]:
 
 
 def _norm(value: Any) -> Any:
-    return value.strip("“”\"") if isinstance(value, str) else value
+    return value.strip('“”"') if isinstance(value, str) else value
 
 
 @dataclass
@@ -105,7 +105,9 @@ def score_indicators(name: str, gold: Sequence[dict[str, Any]], predicted: Seque
     for g in gold:
         match = next((i for i, p in enumerate(predicted) if i not in used and _same_figure(g, p)), None)
         if match is None:
-            score.misses.append(f"{name}: MISSED {g['raw_text']} ({g['value']} {g['unit']}) in {g['sentence_contains']}")
+            score.misses.append(
+                f"{name}: MISSED {g['raw_text']} ({g['value']} {g['unit']}) in {g['sentence_contains']}"
+            )
             continue
         used.add(match)
         score.matched += 1

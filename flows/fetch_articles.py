@@ -1,0 +1,332 @@
+"""Flow `fetch-articles`: configured sites -> new article pages -> parsed articles -> DuckDB.
+
+list pages (conditional GET) -> article links not seen before -> fetch (one thread per host) -> parse -> load
+with each page's crawl state in the same transaction as its article. List-page validators are committed last,
+so a run that dies half-way re-reads the lists next time instead of skipping what it never loaded.
+`crawl_sources` is the whole path, shared with the backfill flow (date range, explicit URLs).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from itertools import zip_longest
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NONE as NO_CACHE
+from prefect.runtime import flow_run
+
+from flows import settings
+from flows.pipeline import Progress, batched, finish_run, load_batch, parse_batch
+from flows.sources.config import FetchSettings, Source, load_sources
+from flows.sources.web import Discovery, FetchResult, Link, WebClient, discover_articles, make_link, raw_document
+from flows.summary import RunSummary
+from parsers.records import content_hash
+from warehouse.load import FetchState, Reject
+from warehouse.schema import connect
+
+T = TypeVar("T")
+# Outcomes that are answers, not failures: nothing to record as an error or retry next run.
+NOT_FAILURES = frozenset({"200", "304", "robots_blocked", "skipped_non_html"})
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlState:
+    """What earlier runs left: pages already loaded, list validators, articles that failed."""
+
+    known: frozenset[str] = frozenset()  # canonical URLs of article pages fetched or loaded
+    validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)  # list url -> etag, l-m
+    failed: dict[str, tuple[str, ...]] = field(default_factory=dict)  # source -> article URLs to try again
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One article page to fetch for a source."""
+
+    source: Source
+    link: Link
+
+
+# The one place this flow reads the warehouse. (Belongs in warehouse/queries.py, owned elsewhere.)
+KNOWN_PAGES_SQL = """
+    SELECT url FROM fetch_log WHERE kind IN ('article', 'attachment') AND error IS NULL
+    UNION SELECT uri FROM documents WHERE uri LIKE 'http%'
+"""
+LIST_VALIDATORS_SQL = """
+    SELECT url, etag, last_modified FROM fetch_log
+    WHERE kind = 'list' AND (etag IS NOT NULL OR last_modified IS NOT NULL)
+"""
+FAILED_ARTICLES_SQL = """
+    SELECT source_name, url FROM fetch_log
+    WHERE kind = 'article' AND error IS NOT NULL AND attempts < ? ORDER BY last_fetched
+"""
+
+
+@task(name="read-crawl-state", cache_policy=NO_CACHE)
+def read_crawl_state(db: str, max_attempts: int) -> CrawlState:
+    """Known article URLs, list-page validators and failed articles from earlier runs."""
+    con = connect(db, wait_seconds=settings.LOCK_WAIT_SECONDS)
+    try:
+        known = frozenset(url for (url,) in con.execute(KNOWN_PAGES_SQL).fetchall())
+        validators = {url: (etag, modified) for url, etag, modified in con.execute(LIST_VALIDATORS_SQL).fetchall()}
+        failed: dict[str, list[str]] = {}
+        for source_name, url in con.execute(FAILED_ARTICLES_SQL, [max_attempts]).fetchall():
+            if url not in known:
+                failed.setdefault(source_name, []).append(url)
+    finally:
+        con.close()
+    return CrawlState(known, validators, {name: tuple(urls) for name, urls in failed.items()})
+
+
+def by_host(items: Iterable[tuple[str, T]]) -> dict[str, list[T]]:
+    """Items grouped by the host of their URL, in first-seen order."""
+    groups: dict[str, list[T]] = {}
+    for url, item in items:
+        groups.setdefault(urlsplit(url).netloc.lower(), []).append(item)
+    return groups
+
+
+@task(name="discover", cache_policy=NO_CACHE)
+def discover(
+    client: WebClient,
+    sources: Sequence[Source],
+    state: CrawlState,
+    max_pages: int | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> list[Discovery]:
+    """Article links of every source from its list pages; hosts in parallel, one thread each."""
+    groups = by_host((s.start_urls[0], s) for s in sources)
+
+    def crawl(group: list[Source]) -> list[Discovery]:
+        return [
+            discover_articles(client, s, validators=state.validators, max_pages=max_pages, since=since, until=until)
+            for s in group
+        ]
+
+    with ThreadPoolExecutor(max_workers=max(1, len(groups)), thread_name_prefix="discover") as pool:
+        found = [d for ds in pool.map(crawl, groups.values()) for d in ds]
+    get_run_logger().info(
+        "discovered %d article links on %d list pages",
+        sum(len(d.articles) for d in found),
+        sum(len(d.lists) for d in found),
+    )
+    return found
+
+
+def plan_jobs(
+    sources: Sequence[Source],
+    found: Sequence[Discovery],
+    state: CrawlState,
+    *,
+    refetch: bool = False,
+    urls: Sequence[str] = (),
+) -> tuple[list[Job], list[Reject]]:
+    """Article pages to fetch: discovered links not seen before, earlier failures, and given URLs.
+
+    Jobs alternate between hosts, so every batch keeps every host's thread busy.
+    """
+    by_name = {s.name: s for s in sources}
+    queues: dict[str, list[Job]] = {}
+    planned: set[str] = set()
+    rejects: list[Reject] = []
+
+    def add(source: Source, link: Link) -> None:
+        if link.canonical in planned or (link.canonical in state.known and not refetch):
+            return
+        planned.add(link.canonical)
+        queues.setdefault(urlsplit(link.url).netloc.lower(), []).append(Job(source, link))
+
+    for discovery in found:
+        for link in discovery.articles:
+            add(by_name[discovery.source], link)
+    for name, failed in state.failed.items():
+        for url in failed:
+            link = make_link(url, url)
+            if name in by_name and link:
+                add(by_name[name], link)
+    for url in urls:
+        link = make_link(url, url)
+        owner = next((s for s in sources if link and s.allows(link.url)), None)
+        if link is None or owner is None:
+            rejects.append(Reject(url, "fetch", "no configured source covers this URL's host"))
+            continue
+        add(owner, link)
+    interleaved = [job for row in zip_longest(*queues.values()) for job in row if job is not None]
+    return interleaved, rejects
+
+
+@task(name="fetch", cache_policy=NO_CACHE)
+def fetch_pages(client: WebClient, jobs: Sequence[Job]) -> list[tuple[Job, FetchResult]]:
+    """Each job's page, fetched politely; hosts in parallel, one thread each, order kept within a host."""
+    groups = by_host((job.link.url, job) for job in jobs)
+
+    def fetch_group(group: list[Job]) -> list[tuple[Job, FetchResult]]:
+        return [(job, client.fetch(job.link.url, allowed=job.source.allows)) for job in group]
+
+    with ThreadPoolExecutor(max_workers=max(1, len(groups)), thread_name_prefix="fetch") as pool:
+        return [pair for pairs in pool.map(fetch_group, groups.values()) for pair in pairs]
+
+
+def page_state(source_name: str, kind: str, result: FetchResult, doc_id: str | None = None) -> FetchState:
+    """The fetch_log row of one request (a failure carries its error and is tried again next run)."""
+    failed = result.outcome not in NOT_FAILURES
+    return FetchState(
+        url=result.canonical,
+        source_name=source_name,
+        kind="attachment" if result.outcome == "skipped_non_html" else kind,
+        status=result.status,
+        etag=result.etag,
+        last_modified=result.last_modified,
+        content_hash=content_hash(result.content) if result.is_ok else None,
+        doc_id=doc_id,
+        error=(result.error or result.outcome) if failed else None,
+    )
+
+
+def count_fetches(counts: dict[str, Counter[str]], source_name: str, results: Iterable[FetchResult]) -> None:
+    """Add outcomes (200, 304, 4xx, 5xx, robots_blocked, skipped_non_html …) and retries to a source's counts."""
+    counter = counts.setdefault(source_name, Counter())
+    for result in results:
+        counter[result.outcome] += 1
+        if result.retries:
+            counter["retries"] += result.retries
+
+
+def failure_rejects(pairs: Iterable[tuple[str, FetchResult]]) -> list[Reject]:
+    """Failed requests as rejects for the run report (kept in fetch_log, not in the rejects table)."""
+    return [
+        Reject(result.canonical, "fetch", f"[{kind}] {result.error or result.outcome}")
+        for kind, result in pairs
+        if result.outcome not in NOT_FAILURES
+    ]
+
+
+def crawl_sources(
+    sources: Sequence[Source],
+    *,
+    db: str,
+    summary: RunSummary,
+    fetch_settings: FetchSettings | None = None,
+    max_pages: int | None = None,
+    refetch: bool = False,
+    since: date | None = None,
+    until: date | None = None,
+    urls: Sequence[str] = (),
+    batch_size: int = 100,
+    workers: int | None = None,
+) -> RunSummary:
+    """Discover, fetch, parse and load the sources' new articles (call inside a flow); fills `summary`.
+
+    `since`/`until` bound the dates of discovered links and stop pagination at older pages; `urls` adds
+    article pages to fetch directly. A backfill calls this with both; the daily run with neither.
+    """
+    logger = get_run_logger()
+    fetch_settings = fetch_settings or FetchSettings()
+    client = WebClient(fetch_settings)
+    for source in sources:
+        for url in source.start_urls:
+            client.set_rate(url, source.rate_limit)
+        for domain in source.allowed_domains:
+            client.set_rate(f"http://{domain}/", source.rate_limit)
+            client.set_rate(f"https://{domain}/", source.rate_limit)
+    selectors = {s.name: s.content_selector for s in sources if s.content_selector}
+    try:
+        t0 = time.perf_counter()
+        state = read_crawl_state(db, fetch_settings.max_attempts)
+        found = discover(client, sources, state, max_pages, since, until)
+        jobs, url_rejects = plan_jobs(sources, found, state, refetch=refetch, urls=urls)
+        summary.rejects += url_rejects
+        summary.timings["discover"] += time.perf_counter() - t0
+        logger.info("%d article pages to fetch (%d already known)", len(jobs), len(state.known))
+        progress = Progress(len(jobs), "pages")
+        for batch in batched(jobs, batch_size):
+            load_pages(client, batch, db=db, summary=summary, selectors=selectors, workers=workers)
+            progress.advance(len(batch))
+        # List pages last: their validators must not say "seen" before their articles are in the warehouse.
+        t1 = time.perf_counter()
+        list_states, list_results = [], []
+        for discovery in found:
+            count_fetches(summary.fetch_counts, discovery.source, discovery.lists)
+            list_states += [page_state(discovery.source, "list", r) for r in discovery.lists if r.requested]
+            list_results += [("list", r) for r in discovery.lists]
+        summary.rejects += failure_rejects(list_results)
+        load_batch(db, [], (), list_states)
+        summary.timings["load"] += time.perf_counter() - t1
+    finally:
+        client.close()
+    return summary
+
+
+def load_pages(
+    client: WebClient,
+    jobs: Sequence[Job],
+    *,
+    db: str,
+    summary: RunSummary,
+    selectors: dict[str, str],
+    workers: int | None = None,
+) -> None:
+    """Fetch, parse and load one batch of article pages, their crawl state in the same transaction."""
+    t0 = time.perf_counter()
+    fetched = fetch_pages(client, jobs)
+    t1 = time.perf_counter()
+    raws = {id(result): raw_document(result, job.source) for job, result in fetched if result.is_ok}
+    articles, rejects = parse_batch(list(raws.values()), selectors, workers)
+    t2 = time.perf_counter()
+    loaded = {a.uri: a.doc_id for a in articles}
+    states = [
+        page_state(job.source.name, "article", r, loaded.get(raws[id(r)].uri) if r.is_ok else None)
+        for job, r in fetched
+        if r.requested
+    ]
+    result = load_batch(db, articles, rejects, states)
+    t3 = time.perf_counter()
+    for job, r in fetched:
+        count_fetches(summary.fetch_counts, job.source.name, [r])
+    summary.inputs += len(raws)
+    summary.add_articles(articles, result)
+    summary.rejects += rejects + failure_rejects(("article", r) for _, r in fetched)
+    summary.timings.update({"fetch": t1 - t0, "parse": t2 - t1, "load": t3 - t2})
+    get_run_logger().info(
+        "batch: %d pages fetched, %d articles parsed, %d rejected, %d failed",
+        len(raws),
+        len(articles),
+        len(rejects),
+        sum(1 for _, r in fetched if r.outcome not in NOT_FAILURES),
+    )
+
+
+@flow(name="fetch-articles", log_prints=True)
+def fetch_articles(
+    sources_file: str | None = None,
+    source_names: list[str] | None = None,
+    db: str | None = None,
+    max_pages: int | None = None,
+    refetch: bool = False,
+    batch_size: int = 100,
+    workers: int | None = None,
+) -> RunSummary:
+    """Fetch new articles of the configured sources into the warehouse; returns the run summary."""
+    db = db or settings.DEFAULT_DB
+    config = load_sources(sources_file or settings.DEFAULT_SOURCES)
+    sources = config.select(source_names)
+    summary = RunSummary("fetch-articles", str(flow_run.get_id() or f"local-{time.time_ns()}"), datetime.now())
+    get_run_logger().info("fetching %d source(s) into %s", len(sources), db)
+    crawl_sources(
+        sources,
+        db=db,
+        summary=summary,
+        fetch_settings=config.fetch,
+        max_pages=max_pages,
+        refetch=refetch,
+        batch_size=batch_size,
+        workers=workers,
+    )
+    return finish_run(summary, db)

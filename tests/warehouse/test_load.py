@@ -1,0 +1,168 @@
+"""Loading batches: upserts that re-run cleanly, replace changed articles, roll back whole, and link reposts."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from parsers.records import Article
+from warehouse.load import Reject, upsert_batch
+from warehouse.queries import PUBLIC_TABLES, table_counts
+from warehouse.schema import connect
+
+EDITED_SEED = "000_64fbd062cf5ae21c.txt"  # Jiangsu: opens with 全省共注册登记社会组织7.7万家
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(tmp_path / "warehouse.duckdb")
+    yield con
+    con.close()
+
+
+def contents(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every public table, in a stable order."""
+    return {table: con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall() for table in PUBLIC_TABLES}
+
+
+def doc_rows(con: duckdb.DuckDBPyConnection, doc_id: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row that belongs to one document."""
+    tables = ("documents", "sections", "paragraphs", "indicators", "cleaning_log")
+    return {t: con.execute(f"SELECT * FROM {t} WHERE doc_id = ? ORDER BY ALL", [doc_id]).fetchall() for t in tables}
+
+
+def test_loading_the_same_articles_again_changes_nothing(warehouse, seed_articles: list[Article]) -> None:
+    first = upsert_batch(warehouse, seed_articles, now=datetime(2026, 1, 1))
+    before = contents(warehouse)
+    second = upsert_batch(warehouse, seed_articles, now=datetime(2026, 1, 2))
+
+    assert (first.new, first.updated, first.unchanged) == (5, 0, 0)
+    assert (second.new, second.updated, second.unchanged) == (0, 0, 5)
+    assert contents(warehouse) == before, "an unchanged article is not rewritten (not even updated_at)"
+    counts = table_counts(warehouse)
+    assert counts["documents"] == 5
+    assert counts["paragraphs"] == sum(len(a.paragraphs) for a in seed_articles)
+    assert counts["indicators"] == sum(len(a.indicators) for a in seed_articles)
+
+
+def test_the_same_article_twice_in_one_batch_loads_once(warehouse, seed_articles: list[Article]) -> None:
+    article = seed_articles[0]
+    result = upsert_batch(warehouse, [article, article])
+    assert (result.new, result.updated) == (1, 0)
+    assert table_counts(warehouse)["paragraphs"] == len(article.paragraphs)
+
+
+def test_changed_file_replaces_its_rows_and_keeps_the_others(
+    warehouse, seed_copy: Path, parse_file: Callable[[Path], Article]
+) -> None:
+    files = sorted(seed_copy.glob("*.txt"))
+    upsert_batch(warehouse, [parse_file(f) for f in files], now=datetime(2026, 1, 1))
+    edited = seed_copy / EDITED_SEED
+    others = {a.doc_id: doc_rows(warehouse, a.doc_id) for a in map(parse_file, files) if a.uri != str(edited)}
+    old = parse_file(edited)
+    assert warehouse.execute(
+        "SELECT count(*) FROM indicators WHERE doc_id = ? AND raw_text = '7.7万家'", [old.doc_id]
+    ).fetchone() == (1,)
+
+    # The outlet corrects a figure and drops the closing paragraph.
+    lines = edited.read_text(encoding="utf-8").splitlines()
+    closing = next(line for line in lines if line.startswith("新起点承载新使命"))
+    text = "\n".join(line for line in lines if line != closing).replace("社会组织7.7万家", "社会组织7.9万家")
+    edited.write_text(text, encoding="utf-8")
+    new = parse_file(edited)
+    result = upsert_batch(warehouse, [parse_file(f) for f in files], now=datetime(2026, 2, 1))
+
+    assert (result.new, result.updated, result.unchanged) == (0, 1, 4)
+    assert new.doc_id == old.doc_id, "a document's id follows its path, not its content"
+    paragraphs = [r[0] for r in warehouse.execute("SELECT text FROM paragraphs WHERE doc_id = ?", [new.doc_id]).fetchall()]
+    assert any("社会组织7.9万家" in p for p in paragraphs)
+    assert not any("7.7万家" in p for p in paragraphs)
+    assert not any(p.startswith("新起点承载新使命") for p in paragraphs), "rows of a dropped paragraph are deleted"
+    assert len(paragraphs) == len(new.paragraphs) == len(old.paragraphs) - 1
+    figures = warehouse.execute("SELECT raw_text FROM indicators WHERE doc_id = ?", [new.doc_id]).fetchall()
+    assert ("7.9万家",) in figures and ("7.7万家",) not in figures
+    ingested, updated = warehouse.execute(
+        "SELECT ingested_at, updated_at FROM documents WHERE doc_id = ?", [new.doc_id]
+    ).fetchone()
+    assert (ingested, updated) == (datetime(2026, 1, 1), datetime(2026, 2, 1))
+    assert {doc_id: doc_rows(warehouse, doc_id) for doc_id in others} == others, "other articles untouched"
+
+
+def _null_metric(article: Article) -> Article:
+    broken = dataclasses.replace(article.indicators[-1], metric=None)  # violates indicators.metric NOT NULL
+    return dataclasses.replace(article, indicators=(*article.indicators[:-1], broken))
+
+
+def _repeated_paragraph_id(article: Article) -> Article:
+    first, second, *rest = article.paragraphs
+    clash = dataclasses.replace(second, paragraph_id=first.paragraph_id)  # duplicate primary key
+    return dataclasses.replace(article, paragraphs=(first, clash, *rest))
+
+
+@pytest.mark.parametrize("break_article", [_null_metric, _repeated_paragraph_id])
+def test_failed_batch_leaves_the_warehouse_exactly_as_before(
+    warehouse, seed_articles: list[Article], break_article: Callable[[Article], Article]
+) -> None:
+    upsert_batch(warehouse, seed_articles[:3], rejects=[Reject("inbox/old.txt", "decode", "empty file")])
+    before = contents(warehouse)
+    # An update of a loaded article (its old rows are deleted first), a new one, a broken one and a reject.
+    revised = dataclasses.replace(seed_articles[0], content_hash="revised", paragraphs=seed_articles[0].paragraphs[:2])
+    batch = [revised, seed_articles[3], break_article(seed_articles[4])]
+
+    with pytest.raises(duckdb.ConstraintException):
+        upsert_batch(warehouse, batch, rejects=[Reject("inbox/new.txt", "decode", "empty file")])
+
+    assert contents(warehouse) == before
+    # The connection is usable and a re-run of the repaired batch completes.
+    result = upsert_batch(warehouse, [revised, seed_articles[3], seed_articles[4]])
+    assert (result.new, result.updated) == (2, 1)
+    assert table_counts(warehouse)["documents"] == 5
+
+
+def test_a_repost_under_another_uri_points_to_the_first_and_counts_once(
+    warehouse, tmp_path: Path, seeds_dir: Path, parse_file: Callable[[Path], Article]
+) -> None:
+    seed = seeds_dir / "004_5f680b67287a5d73.txt"
+    (tmp_path / "site-a").mkdir()
+    (tmp_path / "site-b").mkdir()
+    original = parse_file(Path(shutil.copy(seed, tmp_path / "site-a" / "article.txt")))
+    repost = parse_file(Path(shutil.copy(seed, tmp_path / "site-b" / "reprint.txt")))
+    assert original.doc_id != repost.doc_id and original.indicators
+
+    upsert_batch(warehouse, [original], now=datetime(2026, 1, 1))
+    upsert_batch(warehouse, [repost], now=datetime(2026, 1, 2))
+
+    links = dict(warehouse.execute("SELECT doc_id, duplicate_of FROM documents").fetchall())
+    assert links == {original.doc_id: None, repost.doc_id: original.doc_id}
+    assert table_counts(warehouse)["indicators"] == 2 * len(original.indicators), "both copies keep their rows"
+    facts = warehouse.execute("SELECT doc_id, count(*) FROM indicator_facts GROUP BY doc_id").fetchall()
+    assert facts == [(original.doc_id, len(original.indicators))]
+
+    # Loading the repost again keeps the link; once the original's text changes the copy stands alone.
+    upsert_batch(warehouse, [repost], now=datetime(2026, 1, 3))
+    assert warehouse.execute("SELECT duplicate_of FROM documents WHERE doc_id = ?", [repost.doc_id]).fetchone() == (
+        original.doc_id,
+    )
+    rewritten = tmp_path / "site-a" / "article.txt"
+    rewritten.write_text(seed.read_text(encoding="utf-8") + "\n本文已于次日更新,补充了全省社会组织参与乡村振兴的最新进展。\n")
+    upsert_batch(warehouse, [parse_file(rewritten)], now=datetime(2026, 1, 4))
+    assert warehouse.execute("SELECT count(*) FROM documents WHERE duplicate_of IS NOT NULL").fetchone() == (0,)
+
+
+def test_loaded_input_clears_its_reject_and_repeated_rejects_count_attempts(
+    warehouse, seed_articles: list[Article]
+) -> None:
+    article = seed_articles[0]
+    upsert_batch(warehouse, [], rejects=[Reject(article.uri, "decode", "empty file"), Reject("b.txt", "clean", "x")])
+    upsert_batch(warehouse, [], rejects=[Reject("b.txt", "clean", "no article body")])
+    upsert_batch(warehouse, [article])
+
+    rows = warehouse.execute("SELECT uri, stage, reason, attempts FROM rejects").fetchall()
+    assert rows == [("b.txt", "clean", "no article body", 2)]
