@@ -176,6 +176,7 @@ def is_heading_candidate(line: str) -> bool:
         and not (len(line) > DANGLING_WORD_MIN_CHARS and DANGLING_WORD.search(line))
         and not (len(line) > MAX_HEADING_WITH_COMMA and re.search(r"[，,、；;]", line))
         and not CAPTION.search(line)
+        and not (line[0] in "(（" and line[-1] in ")）")  # a parenthetical note, not a heading
         and line.count("“") == line.count("”")
         and line.count("(") + line.count("（") == line.count(")") + line.count("）")
     )
@@ -211,22 +212,30 @@ def strip_furniture(lines: Iterable[str]) -> tuple[list[str], list[str], list[Re
     return body, metadata, removals
 
 
-def take_title(lines: list[str], known_title: str | None = None) -> tuple[str | None, list[str]]:
-    """The title line at the top, if there is one, and the lines after it."""
+MAX_TITLE_LINES = 4  # a title printed over several lines at the top of the body (公报 pages)
+
+
+def take_title(lines: list[str], known_title: str | None = None) -> tuple[str | None, int]:
+    """(title, number of leading lines that print it): the page's known title, or the first line."""
     if not lines:
-        return known_title, lines
-    first = lines[0]
-    if known_title and match_key(first) == match_key(known_title):
-        return known_title, lines[1:]
+        return known_title, 0
     if known_title:
-        return known_title, lines
+        wanted, printed = match_key(known_title), ""
+        for n, line in enumerate(lines[:MAX_TITLE_LINES], start=1):
+            printed += match_key(line)
+            if printed == wanted:
+                return known_title, n
+            if not wanted.startswith(printed):
+                break
+        return known_title, 0
+    first = lines[0]
     looks_like_title = (
         len(first) <= 80
         and not (is_complete(first) and first[-1] in "。；;")
         and heading_marker(first) is None
         and len(lines) > 1
     )
-    return (first, lines[1:]) if looks_like_title else (None, lines)
+    return (first, 1) if looks_like_title else (None, 0)
 
 
 def is_caption(line: str) -> bool:
@@ -335,9 +344,9 @@ def classify_blocks(lines: Sequence[str]) -> tuple[list[Block], list[Removal]]:
 def clean_lines(lines: Iterable[str], *, known_title: str | None = None) -> CleanText:
     """Body blocks of an article from its text lines, with metadata lines and removals."""
     body, metadata, removals = strip_furniture(lines)
-    title, body = take_title(body, known_title)
-    if title and not known_title:
-        removals.append(Removal("title", title))
+    title, title_lines = take_title(body, known_title)
+    removals += [Removal("title", line) for line in body[:title_lines]]
+    body = body[title_lines:]
     body, joins = rejoin_breaks(body)
     blocks, more = classify_blocks(body)
     return CleanText(tuple(blocks), title, tuple(metadata), tuple(removals + joins + more))

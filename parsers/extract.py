@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import cache
 
 import lxml.html
 import trafilatura
+from cssselect import GenericTranslator, SelectorError
 from htmldate import find_date
 from lxml.etree import ParserError
 
@@ -28,28 +30,11 @@ KNOWN_BODY_SELECTORS = (
     "#ArticleContent",
     ".Custom_UnionStyle",
 )
-BLOCK_TAGS = frozenset(
-    [
-        "p",
-        "div",
-        "br",
-        "li",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "tr",
-        "table",
-        "section",
-        "article",
-        "blockquote",
-        "ul",
-        "ol",
-        "center",
-    ]
-)
+BLOCK_TAGS = frozenset("p div br li h1 h2 h3 h4 h5 h6 tr td th table section article blockquote ul ol center".split())
+# Tables used for page layout (a cell holding paragraphs or a long text) are turned into plain blocks,
+# so that extraction sees the article's paragraphs and not one flattened table cell.
+LAYOUT_CELL_MIN_CHARS = 200
+TABLE_PIPES = re.compile(r"^\s*\|\s*|\s*\|\s*$")
 DROP_TAGS = ("script", "style", "noscript", "iframe", "form", "button", "select", "nav", "footer")
 MIN_BODY_CHARS = 80  # a container with less text than this is an empty template slot
 META_TITLE = ("ArticleTitle", "og:title", "title")
@@ -64,6 +49,10 @@ def parse_html(html: str, *, uri: str) -> lxml.html.HtmlElement:
         root = lxml.html.document_fromstring(html)
     except (ParserError, ValueError) as exc:
         raise ParseError(uri, "extract", f"unparseable HTML: {exc}") from exc
+    # CMS template comments (<!-- 文章来源 begin -->) must not leak into text.
+    for comment in root.xpath("//comment()"):
+        if comment.getparent() is not None:
+            comment.drop_tree()
     return root
 
 
@@ -121,37 +110,75 @@ def element_lines(element: lxml.html.HtmlElement) -> list[str]:
     return [line for line in "".join(parts).split("\n") if line.strip()]
 
 
+@cache
+def selector_xpath(selector: str) -> str:
+    """XPath over the whole document for a CSS selector (an XPath is passed through).
+
+    lxml's element.cssselect() searches below one tree, and on real pages whose markup lxml splits
+    into several trees it misses the article; an absolute XPath does not.
+    """
+    if selector.startswith("/"):
+        return selector
+    try:
+        return str(GenericTranslator().css_to_xpath(selector, prefix="//"))
+    except SelectorError as exc:
+        raise ValueError(f"bad CSS selector {selector!r}: {exc}") from exc
+
+
 def body_container(root: lxml.html.HtmlElement, selector: str | None) -> lxml.html.HtmlElement | None:
     """The article body element named by a site's selector or a known CMS container, if present."""
     selectors = (selector, *KNOWN_BODY_SELECTORS) if selector else KNOWN_BODY_SELECTORS
     for css in selectors:
-        try:
-            found = root.xpath(css) if css.startswith("/") else root.cssselect(css)
-        except Exception as exc:
-            raise ParseError("", "extract", f"bad content_selector {css!r}: {exc}") from exc
-        for element in found:
+        for element in root.xpath(selector_xpath(css)):
             if len(element.text_content().strip()) >= MIN_BODY_CHARS:
                 return element
     return None
 
 
+def unwrap_layout_tables(root: lxml.html.HtmlElement) -> None:
+    """Turn layout tables (cells holding paragraphs or long text) into divs, in place."""
+    for table in root.xpath("//table"):
+        cells = table.xpath(".//td | .//th")
+        is_layout = any(
+            cell.xpath(".//p") or len(cell.text_content().strip()) >= LAYOUT_CELL_MIN_CHARS for cell in cells
+        )
+        if is_layout:
+            for element in [table, *table.xpath(".//tbody | .//thead | .//tr | .//td | .//th")]:
+                element.tag = "div"
+
+
+def trafilatura_lines(root: lxml.html.HtmlElement, uri: str) -> list[str]:
+    """Body lines found by trafilatura (recall mode: short paragraphs of Chinese pages are kept)."""
+    text = trafilatura.extract(
+        root,
+        url=uri if uri.startswith("http") else None,
+        include_comments=False,
+        include_tables=True,
+        favor_recall=True,
+        deduplicate=False,
+    )
+    return text.splitlines() if text else []
+
+
 def extract_html(html: str, *, uri: str, selector: str | None = None) -> tuple[list[str], PageMetadata]:
-    """Body lines and page metadata of an article page; raises ParseError when there is no article."""
+    """Body lines and page metadata of an article page; raises ParseError when there is no article.
+
+    A site's content_selector or a known government CMS container is used when the page has one
+    (it holds the article and nothing else); otherwise trafilatura finds the body, after layout
+    tables are unwrapped. Text-level furniture is left to parsers.clean.
+    """
     root = parse_html(html, uri=uri)
     meta = page_metadata(root, html)
-    container = body_container(root, selector)
+    try:
+        container = body_container(root, selector)
+    except ValueError as exc:
+        raise ParseError(uri, "extract", str(exc)) from exc
     if container is not None:
         lines = element_lines(container)
     else:
-        text = trafilatura.extract(
-            html,
-            url=uri if uri.startswith("http") else None,
-            include_comments=False,
-            include_tables=True,
-            favor_recall=True,
-            deduplicate=False,
-        )
-        lines = text.splitlines() if text else []
+        unwrap_layout_tables(root)
+        lines = trafilatura_lines(root, uri)
+    lines = [TABLE_PIPES.sub("", line) for line in lines]
     if sum(len(line.strip()) for line in lines) < MIN_BODY_CHARS:
-        raise ParseError(uri, "extract", "no article text found in the page (fewer than 80 characters of body)")
+        raise ParseError(uri, "extract", f"no article text found in the page (fewer than {MIN_BODY_CHARS} characters)")
     return lines, meta
