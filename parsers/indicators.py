@@ -17,9 +17,9 @@ from functools import cache
 
 import cn2an
 
-from parsers.metrics import MetricRule, code_metric, default_rules
+from parsers.metrics import MetricRule, code_metric, default_rules, rules_by_unit
 from parsers.records import Indicator, Paragraph, stable_id
-from parsers.regions import CITY, COUNTY, Place, PlaceMention, find_places, place_by_name
+from parsers.regions import CITY, COUNTY, Place, PlaceMention, find_places, place_at, place_by_name
 
 EXACT, OVER, APPROX, UNDER = "exact", "over", "approx", "under"
 
@@ -107,6 +107,7 @@ CN_NUMERAL = (
     r"|[一二两三四五六七八九]?万[零〇一二两三四五六七八九十百千亿]*"
     r")"
 )
+ANY_NUMERAL = re.compile(r"[\d两三四五六七八九十百千万]")
 FIGURE = re.compile(
     rf"(?:{ARABIC}|{CN_NUMERAL})"
     rf"(?P<q1>余|多)?(?P<scale>{SCALE_ALT})?(?P<q2>余|多)?"
@@ -350,6 +351,8 @@ def _figure_from_match(sentence: str, match: re.Match[str]) -> Figure | None:
 
 def find_figures(sentence: str) -> Iterator[Figure]:
     """Every measured figure in one sentence; years, dates, codes, names and slogans are skipped."""
+    if not ANY_NUMERAL.search(sentence):
+        return
     for match in FIGURE.finditer(sentence):
         figure = _figure_from_match(sentence, match)
         if figure is not None:
@@ -370,9 +373,9 @@ def _trim_metric(text: str) -> str:
         text = LEADING_NOISE.sub("", text)
         text = TRAILING_NOISE.sub("", text)
         text = PERIOD.sub("", text)
-        for mention in find_places(text)[:1]:
-            if mention.start == 0:
-                text = text[mention.end :]
+        leading_place = place_at(text)
+        if leading_place:
+            text = text[leading_place.end :]
     return text.strip(' “”"')
 
 
@@ -418,35 +421,50 @@ def metric_phrase(
     return previous_metric or own
 
 
-def _mentions_before(sentence: str, pos: int) -> list[PlaceMention]:
-    """Places named before `pos`, leaving out organisation names (西安电子科技大学) and datelines."""
-    head = DATELINE.sub(lambda m: " " * len(m.group()), sentence[:pos])
-    return [m for m in find_places(head) if not ORG_NAME_AFTER.match(sentence[m.end : m.end + 12])]
+@dataclass(frozen=True, slots=True)
+class SentenceContext:
+    """What a sentence says about place and time, found once and shared by all its figures."""
+
+    text: str
+    places: tuple[PlaceMention, ...]  # organisation names (西安电子科技大学) and datelines left out
+    periods: tuple[tuple[int, int], ...]  # spans of time expressions that can scope a figure
 
 
-def _is_listed_place(sentence: str, mentions: Sequence[PlaceMention]) -> bool:
+def sentence_context(sentence: str) -> SentenceContext:
+    masked = DATELINE.sub(lambda m: " " * len(m.group()), sentence)
+    places = tuple(m for m in find_places(masked) if not ORG_NAME_AFTER.match(sentence[m.end : m.end + 12]))
+    periods = tuple(
+        m.span()
+        for m in PERIOD.finditer(sentence)
+        if not COMPARISON_BASE_BEFORE.search(sentence[: m.start()])
+        and not (COMPARISON_BASE_AFTER.match(sentence[m.end() :]) and not sentence[: m.start()].endswith("在"))
+    )
+    return SentenceContext(sentence, places, periods)
+
+
+def _is_listed_place(ctx: SentenceContext, mentions: Sequence[PlaceMention]) -> bool:
     """The last place is one of several (苏州、无锡等地; 白山、通化、延边等地区): it stands for their parent."""
-    last = mentions[-1]
-    if sentence[last.end : last.end + 1] == "等":
+    text, last = ctx.text, mentions[-1]
+    if text[last.end : last.end + 1] == "等":
         return True
-    if len(mentions) > 1 and PLACE_LIST_JOINER.fullmatch(sentence[mentions[-2].end : last.start]):
+    if len(mentions) > 1 and PLACE_LIST_JOINER.fullmatch(text[mentions[-2].end : last.start]):
         return True
-    later = find_places(sentence[last.end : last.end + 12])
-    return bool(later) and later[0].start == 1 and bool(PLACE_LIST_JOINER.match(sentence[last.end : last.end + 1]))
+    following = [m for m in ctx.places if m.start == last.end + 1]
+    return bool(following) and bool(PLACE_LIST_JOINER.match(text[last.end : last.end + 1]))
 
 
-def figure_region(sentence: str, figure: Figure, article_place: Place | None) -> tuple[str | None, str | None]:
+def figure_region(ctx: SentenceContext, figure: Figure, article_place: Place | None) -> tuple[str | None, str | None]:
     """(region, province) the figure is about: nearest place named before it in the sentence.
 
     A place that is one of a list (白山、通化、延边等地区) stands for its province; 全省/全区 lift a city
     article's figure to the province; 全国 counts only as a subject (全国共有…), not as an adjective
     (全国社工示范机构) or a base (占全国总数的).
     """
-    before = sentence[: figure.start]
-    mentions = _mentions_before(sentence, figure.start)
+    before = ctx.text[: figure.start]
+    mentions = [m for m in ctx.places if m.end <= figure.start]
     if mentions:
         place = mentions[-1].place
-        if place.level != "province" and _is_listed_place(sentence, mentions):
+        if place.level != "province" and _is_listed_place(ctx, mentions):
             place = place_by_name(place.province) or place
         return place.name, place.province
     if NATIONAL_SUBJECT.search(before):
@@ -458,41 +476,34 @@ def figure_region(sentence: str, figure: Figure, article_place: Place | None) ->
     return article_place.name, article_place.province
 
 
-def respective_places(sentence: str, figures: Sequence[Figure]) -> dict[int, Place]:
+def respective_places(ctx: SentenceContext, figures: Sequence[Figure]) -> dict[int, Place]:
     """呼和浩特市、包头市…分别达到3,425家和2,870家: the i-th listed place goes with the i-th figure."""
-    marker = sentence.find("分别")
+    marker = ctx.text.find("分别")
     if marker < 0:
         return {}
-    places = [m.place for m in _mentions_before(sentence, marker)]
+    places = [m.place for m in ctx.places if m.end <= marker]
     after = [f for f in figures if f.start > marker]
     if len(places) < 2 or len(after) != len(places):
         return {}
     return {f.start: p for f, p in zip(after, places, strict=True)}
 
 
-def find_period(sentence: str, figure: Figure) -> str | None:
+def find_period(ctx: SentenceContext, figure: Figure) -> str | None:
     """The time expression scoping the figure: the nearest one before it in the sentence.
 
     Bases of comparison (较2021年, 是2019年的) and attributives (近年来的) do not scope a figure;
     a list of periods (2021年、2023年) is kept whole.
     """
-    head = sentence[: figure.start]
-    found = [
-        m
-        for m in PERIOD.finditer(head)
-        if not COMPARISON_BASE_BEFORE.search(head[: m.start()])
-        and not (COMPARISON_BASE_AFTER.match(head[m.end() :]) and not head[: m.start()].endswith("在"))
-    ]
+    found = [span for span in ctx.periods if span[1] <= figure.start]
     if not found:
         return None
-    last = found[-1]
-    start = last.start()
-    for previous in reversed(found[:-1]):
-        if head[previous.end() : start] in ("、", "和", "及"):
-            start = previous.start()
+    start, end = found[-1]
+    for previous_start, previous_end in reversed(found[:-1]):
+        if ctx.text[previous_end:start] in ("、", "和", "及"):
+            start = previous_start
         else:
             break
-    return head[start : last.end()].strip("“”")
+    return ctx.text[start:end].strip("“”")
 
 
 def resolve_period(period: str | None, published: date | None) -> tuple[date | None, date | None]:
@@ -542,7 +553,7 @@ def find_indicators(
     rules: Sequence[MetricRule] | None = None,
 ) -> tuple[Indicator, ...]:
     """Indicators of an article's paragraphs, in reading order."""
-    rules = default_rules() if rules is None else rules
+    vocabulary = rules_by_unit(default_rules() if rules is None else rules)
     article_place = place_by_name(region) if region else None
     found: list[Indicator] = []
     for paragraph in paragraphs:
@@ -550,7 +561,10 @@ def find_indicators(
             previous_metric: str | None = None
             subject: str | None = None  # the last counted thing, for shares that follow it
             figures = list(find_figures(sentence))
-            respective = respective_places(sentence, figures)
+            if not figures:
+                continue
+            ctx = sentence_context(sentence)
+            respective = respective_places(ctx, figures)
             for n, figure in enumerate(figures):
                 metric = metric_phrase(sentence, figure, figures[n - 1] if n else None, previous_metric, subject)
                 previous_metric = metric or previous_metric
@@ -560,8 +574,8 @@ def find_indicators(
                     place = respective[figure.start]
                     region_name, province = place.name, place.province
                 else:
-                    region_name, province = figure_region(sentence, figure, article_place)
-                period = find_period(sentence, figure)
+                    region_name, province = figure_region(ctx, figure, article_place)
+                period = find_period(ctx, figure)
                 start, end = resolve_period(period, published)
                 ordinal = len(found)
                 found.append(
@@ -571,7 +585,7 @@ def find_indicators(
                         section_id=paragraph.section_id,
                         ordinal=ordinal,
                         metric=metric,
-                        metric_code=code_metric(metric, figure.unit, rules),
+                        metric_code=code_metric(metric, figure.unit, vocabulary),
                         value=figure.value,
                         unit=figure.unit,
                         unit_implied=figure.unit_implied,

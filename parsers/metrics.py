@@ -63,6 +63,12 @@ def default_rules() -> tuple[MetricRule, ...]:
     return parse_rules(resources.files("parsers").joinpath("data/metrics.toml").read_text(encoding="utf-8"))
 
 
-def code_metric(metric: str, unit: str, rules: Sequence[MetricRule]) -> str | None:
+def rules_by_unit(rules: Sequence[MetricRule]) -> dict[str, tuple[MetricRule, ...]]:
+    """unit -> the rules that can apply to it, in order (most figures are checked against a handful)."""
+    units = {u for r in rules for u in r.units}
+    return {u: tuple(r for r in rules if u in r.units) for u in units}
+
+
+def code_metric(metric: str, unit: str, rules: dict[str, tuple[MetricRule, ...]]) -> str | None:
     """The first rule's code that this metric phrase and unit match, or None."""
-    return next((r.code for r in rules if r.matches(metric, unit)), None)
+    return next((r.code for r in rules.get(unit, ()) if r.matches(metric, unit)), None)

@@ -115,7 +115,8 @@ def test_a_changed_seed_replaces_that_article_only(seed_copy: Path, tmp_path: Pa
         try:
             return {
                 t: con.execute(
-                    f"SELECT t.* FROM {t} t JOIN documents d USING (doc_id) WHERE d.uri <> ? ORDER BY ALL", [str(edited)]
+                    f"SELECT t.* FROM {t} t JOIN documents d USING (doc_id) WHERE d.uri <> ? ORDER BY ALL",
+                    [str(edited)],
                 ).fetchall()
                 for t in others
             }

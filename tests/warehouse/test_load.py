@@ -81,7 +81,9 @@ def test_changed_file_replaces_its_rows_and_keeps_the_others(
 
     assert (result.new, result.updated, result.unchanged) == (0, 1, 4)
     assert new.doc_id == old.doc_id, "a document's id follows its path, not its content"
-    paragraphs = [r[0] for r in warehouse.execute("SELECT text FROM paragraphs WHERE doc_id = ?", [new.doc_id]).fetchall()]
+    paragraphs = [
+        r[0] for r in warehouse.execute("SELECT text FROM paragraphs WHERE doc_id = ?", [new.doc_id]).fetchall()
+    ]
     assert any("社会组织7.9万家" in p for p in paragraphs)
     assert not any("7.7万家" in p for p in paragraphs)
     assert not any(p.startswith("新起点承载新使命") for p in paragraphs), "rows of a dropped paragraph are deleted"
@@ -151,7 +153,9 @@ def test_a_repost_under_another_uri_points_to_the_first_and_counts_once(
         original.doc_id,
     )
     rewritten = tmp_path / "site-a" / "article.txt"
-    rewritten.write_text(seed.read_text(encoding="utf-8") + "\n本文已于次日更新,补充了全省社会组织参与乡村振兴的最新进展。\n")
+    rewritten.write_text(
+        seed.read_text(encoding="utf-8") + "\n本文已于次日更新,补充了全省社会组织参与乡村振兴的最新进展。\n"
+    )
     upsert_batch(warehouse, [parse_file(rewritten)], now=datetime(2026, 1, 4))
     assert warehouse.execute("SELECT count(*) FROM documents WHERE duplicate_of IS NOT NULL").fetchone() == (0,)
 
