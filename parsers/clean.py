@@ -81,6 +81,11 @@ META_LABEL = (
     r"来源|作者|记者|撰稿|供稿|通讯员|编辑|责任编辑|责编|选稿|审核|校对|发布者|发布人|发布机构|浏览次数|点击数|字体"
 )
 META_FIELD = re.compile(rf"(?:{META_LABEL})\s*[:：]?")
+EMPTY_LABEL_END = re.compile(rf"(?:{META_LABEL})\s*[:：]$")
+MAX_HEADER_SCRAP = 25
+MAX_SCRAP_WALK = 3
+OPEN_END = re.compile(r"[(（\[【:：|]\s*$")
+MAX_HEADER_LINES = 6  # scraps of a split byline are only looked for near the top of the page
 META_LINE_START = re.compile(rf"^[(（【\[]?\s*(?:{META_LABEL}|据)\s*[:：《]")
 DATED_HEADER = re.compile(rf"^{DATE.pattern}\s*(?:\d{{1,2}}:\d{{2}}(?::\d{{2}})?)?\s*(?:$|{META_LABEL}|\||丨)")
 CLOSING_SOURCE = re.compile(r"^[(（【]\s*(?:据|来源|转自|原载|摘自|本文来源)\s*[:：]?.{1,60}[)）】]$")
@@ -153,7 +158,7 @@ def is_metadata_line(line: str) -> bool:
         return False
     if META_LINE_START.match(line) or DATED_HEADER.match(line) or CLOSING_SOURCE.match(line):
         return True
-    if len(line) <= 40 and REPORTER_BYLINE.match(line):
+    if len(line) <= 40 and (REPORTER_BYLINE.match(line) or EMPTY_LABEL_END.search(line)):
         return True
     return len(META_FIELD.findall(line)) >= 2 and not is_complete(line)
 
@@ -191,25 +196,52 @@ def _boundary(left: str, right: str, width: int = 24) -> str:
     return f"{left[-width:]}⏎{right[:width]}"
 
 
+def _is_header_scrap(line: str) -> bool:
+    """A short piece of a byline split over lines: 新华网河北频道 (, ), 河北日报 — not a sentence."""
+    return len(line) <= MAX_HEADER_SCRAP and not is_complete(line) and not re.search(r"[，,。；;]", line)
+
+
 def strip_furniture(lines: Iterable[str]) -> tuple[list[str], list[str], list[Removal]]:
-    """Split lines into (body lines, metadata lines, removals); empty lines are dropped."""
-    body: list[str] = []
-    metadata: list[str] = []
-    removals: list[Removal] = []
-    for raw in lines:
-        line = normalize_line(raw)
-        if not line:
-            continue
-        reason = None
-        if is_metadata_line(line):  # before furniture: a date line often carries 字体/打印/浏览次数 too
-            metadata.append(line)
-            reason = "metadata_line"
-        reason = reason or furniture_reason(line)
-        if reason:
-            removals.append(Removal(reason, line))
+    """Split lines into (body lines, metadata lines, removals); empty lines are dropped.
+
+    Bylines are often split over several lines by the page's markup: a label left without its value
+    (稿件来源： / 河北日报, 编辑： / 王华军) takes the next short line as its value, and short scraps just
+    before a byline (新华网河北频道 () are part of it.
+    """
+    kept = [line for line in map(normalize_line, lines) if line]
+    kinds: list[str | None] = []
+    for n, line in enumerate(kept):
+        # metadata before furniture: a date line often carries 字体/打印/浏览次数 too
+        value_of_label = n > 0 and kinds[n - 1] == "metadata_line" and bool(EMPTY_LABEL_END.search(kept[n - 1]))
+        if is_metadata_line(line) or (value_of_label and _is_header_scrap(line)):
+            kinds.append("metadata_line")
         else:
-            body.append(line)
+            kinds.append(furniture_reason(line))
+    for n in range(min(len(kept), MAX_HEADER_LINES)):
+        if kinds[n] == "metadata_line" and EMPTY_LABEL_END.search(kept[n]):
+            # walk back over the byline's other pieces; line 0 is the title unless it is an open scrap
+            j = n - 1
+            while j >= 0 and n - j <= MAX_SCRAP_WALK:
+                if kinds[j] is None and _is_header_scrap(kept[j]) and (j > 0 or OPEN_END.search(kept[j])):
+                    kinds[j] = "metadata_line"
+                elif kinds[j] != "metadata_line":
+                    break
+                j -= 1
+    body = [line for line, kind in zip(kept, kinds, strict=True) if kind is None]
+    metadata = _join_label_values([line for line, kind in zip(kept, kinds, strict=True) if kind == "metadata_line"])
+    removals = [Removal(kind, line) for line, kind in zip(kept, kinds, strict=True) if kind]
     return body, metadata, removals
+
+
+def _join_label_values(lines: list[str]) -> list[str]:
+    """稿件来源： + 河北日报 -> 稿件来源：河北日报, so the value is parsed with its label."""
+    joined: list[str] = []
+    for line in lines:
+        if joined and EMPTY_LABEL_END.search(joined[-1]) and not META_FIELD.match(line):
+            joined[-1] += line
+        else:
+            joined.append(line)
+    return joined
 
 
 MAX_TITLE_LINES = 4  # a title printed over several lines at the top of the body (公报 pages)
