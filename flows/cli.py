@@ -130,6 +130,26 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return _print_summary(summary)
 
 
+def cmd_fetch(args: argparse.Namespace) -> int:
+    from flows.sources.config import SourceConfigError, load_sources
+
+    try:  # a bad sources file or an unknown --source fails here, before a flow run starts
+        load_sources(args.sources).select(args.source)
+    except SourceConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    from flows.fetch_articles import fetch_articles
+
+    summary = fetch_articles(
+        sources_file=args.sources,
+        source_names=args.source or None,
+        db=args.db,
+        max_pages=args.max_pages,
+        refetch=args.refetch,
+    )
+    return _print_summary(summary)
+
+
 def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, max_width: int = 60) -> str:
     """Rows as an aligned text table (CJK characters count double on a terminal)."""
 
@@ -238,6 +258,16 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--db", default=settings.DEFAULT_DB, help="warehouse file (default: %(default)s or $CIVIC_DB)")
     ingest.add_argument("--workers", type=int, default=None, help="parser processes (default: all cores)")
     ingest.set_defaults(func=cmd_ingest, needs_prefect=True)
+
+    fetch = sub.add_parser("fetch", help="fetch new articles from the sites in sources.toml")
+    fetch.add_argument(
+        "--sources", default=settings.DEFAULT_SOURCES, help="sources file (default: %(default)s or $CIVIC_SOURCES)"
+    )
+    fetch.add_argument("--source", action="extend", nargs="+", metavar="NAME", help="only these sources (default: all)")
+    fetch.add_argument("--db", default=settings.DEFAULT_DB, help="warehouse file (default: %(default)s or $CIVIC_DB)")
+    fetch.add_argument("--max-pages", type=int, default=None, help="list pages per start URL (default: per source)")
+    fetch.add_argument("--refetch", action="store_true", help="download known article pages again")
+    fetch.set_defaults(func=cmd_fetch, needs_prefect=True)
 
     inspect = sub.add_parser("inspect", help="parse one file or URL and print the article (no database)")
     inspect.add_argument("target", help="a .txt/.html file or an http(s) URL")

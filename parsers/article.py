@@ -43,7 +43,7 @@ def parse_document(
     published, outlet, author = parse_metadata_lines(cleaned.metadata_lines)
     title = cleaned.title or ""
     body = "\n".join(p.text for p in paragraphs)
-    province, city = article_region(title, body, default=raw.default_region)
+    region = article_region(title, body, default=raw.default_region)
     article = Article(
         doc_id=doc_id,
         uri=raw.uri,
@@ -55,8 +55,8 @@ def parse_document(
         or page.author
         or author_from_title(title)
         or (author_from_dateline(paragraphs[0].text) if paragraphs else None),
-        region_province=province,
-        region_city=city,
+        region_province=region.province,
+        region_city=region.city,
         content_hash=raw.content_hash,
         text_hash=body_text_hash([p.text for p in paragraphs]),
         sections=sections,
@@ -65,6 +65,6 @@ def parse_document(
         char_count=len(body),
     )
     indicators = find_indicators(
-        doc_id, paragraphs, published=article.published_date, region=city or province, rules=rules
+        doc_id, paragraphs, published=article.published_date, region=region.most_specific, rules=rules
     )
     return replace(article, indicators=indicators)

@@ -45,17 +45,21 @@ VIDEO_PLACEHOLDER = re.compile(
     r"^(?:点击播放视频|点击播放|播放视频|视频加载中.*|您的浏览器不支持.*(?:视频|video).*|\[?视频\]?|video)$",
     re.IGNORECASE,
 )
-SHARE_LINKS = re.compile(r"^(?:分享到|分享至|一键分享)|(?:\S*分享\s*){2,}$|^(?:微信|微博|QQ空间|QQ|朋友圈)(?:\s|$)")
+SHARE_LINKS = re.compile(
+    r"^(?:分享到|分享至|一键分享)|(?:\S*分享\s*){2,}$|^(?:微信|微博|QQ空间|QQ|朋友圈)(?:\s|$)"
+    r"|^(?:分享|收藏|点赞|在看|转发|赞)(?:\s+(?:分享|收藏|点赞|在看|转发|赞))+$"
+)
 # Tool-bar words: a line made only of these (and brackets/separators) is furniture.
 TOOL_WORDS = re.compile(
     r"字体|字号|大|中|小|默认|超大|放大|缩小|打印本页|打印本稿|打印|关闭窗口|关闭|收藏|返回顶部|返回|"
-    r"立即咨询|在线咨询|免费咨询|咨询|扫一扫|分享|下载|纠错|繁体|简体|无障碍|长者模式|A\+|A-|【|】|\[|\]|"
+    r"立即咨询|在线咨询|免费咨询|咨询|扫一扫|分享|下载|纠错|繁体|简体|无障碍|长者模式|微信|微博|A\+|A-|【|】|\[|\]|"
     r"[:：|/·\s]"
 )
 PAGE_FURNITURE = re.compile(
     r"主办单位|承办单位|协办单位|版权所有|ICP备|ICP证|公网安备|网站标识码|网站地图|联系我们|技术支持|"
     r"扫一扫在手机打开|在手机上打开|手机扫一扫|Copyright|©|浏览次数|浏览量|阅读量|点击数|点击量|访问量|"
-    r"^上一篇|^下一篇|^相关(?:新闻|链接|稿件|阅读|文章)|^责任编辑|^【责任编辑|^\(责编|^（责编|^[一二三]审"
+    r"^上一篇|^下一篇|^相关(?:新闻|链接|稿件|阅读|文章)|^责任编辑|^【责任编辑|^\(责编|^（责编|^[一二三]审|"
+    r"点击蓝字|关注我们|^阅读原文|^往期(?:推荐|回顾|精选)|^推荐阅读"
 )
 PHONE = re.compile(r"(?<!\d)(?:1[3-9]\d{9}|400-?\d{3}-?\d{4}|0\d{2,3}-\d{7,8}|\d{3,4}-\d{7,8})(?!\d)")
 CONTACT_LABEL = re.compile(
@@ -64,9 +68,7 @@ CONTACT_LABEL = re.compile(
 MID_SENTENCE_START = re.compile(
     r"^(?:[，,、。；;：:）)”’]|\d[\d.,]*\s*(?:万|亿|余|多)*\s*(?:个|家|人|名|元|项|次|场|件|处|所|%|％)(?![\u4e00-\u9fff]{0,2}[:：]))"
 )
-CONTACT_FIELD = re.compile(
-    r"(?:地址|邮编|邮政编码|联系电话|电话|传真|邮箱|E-?mail|咨询热线|服务热线)\s*[:：]", re.IGNORECASE
-)
+CONTACT_FIELD = re.compile(r"(?:地址|邮编|邮政编码|电话|传真|邮箱|E-?mail|热线|QQ|微信)\s*[:：]", re.IGNORECASE)
 CAPTION = re.compile(
     r"^(?:图为|图[:：]|图片[:：]|图片来源|▲|△|（图|\(图)"
     r"|(?:记者|通讯员|摄影|摄)\s*[:：]?\s*[\u4e00-\u9fff·]{2,4}\s*摄?$"
@@ -82,6 +84,7 @@ META_LABEL = (
 )
 META_FIELD = re.compile(rf"(?:{META_LABEL})\s*[:：]?")
 EMPTY_LABEL_END = re.compile(rf"(?:{META_LABEL})\s*[:：]$")
+LONE_LABEL = re.compile(rf"[^\w]*(?:{META_LABEL})\s*[:：]")  # ") 稿件来源：" — a label whose line holds nothing else
 MAX_HEADER_SCRAP = 25
 MAX_SCRAP_WALK = 3
 OPEN_END = re.compile(r"[(（\[【:：|]\s*$")
@@ -90,6 +93,13 @@ META_LINE_START = re.compile(rf"^[(（【\[]?\s*(?:{META_LABEL}|据)\s*[:：《]
 DATED_HEADER = re.compile(rf"^{DATE.pattern}\s*(?:\d{{1,2}}:\d{{2}}(?::\d{{2}})?)?\s*(?:$|{META_LABEL}|\||丨)")
 CLOSING_SOURCE = re.compile(r"^[(（【]\s*(?:据|来源|转自|原载|摘自|本文来源)\s*[:：]?.{1,60}[)）】]$")
 MAX_META_LINE = 120
+MAX_SHORT_META = 40
+CLOCK_TIME = re.compile(r"(?<!\d)[0-2]?\d[:：][0-5]\d(?!\d)")
+# A list of links to other articles starts with one of these headers; its short lines are furniture.
+RELATED_LIST_HEADER = re.compile(
+    r"^(?:往期(?:推荐|回顾|精选)|推荐阅读|延伸阅读|相关(?:新闻|阅读|链接|稿件|文章|推荐))[:：]?$"
+)
+MAX_LINK_TITLE = 50
 
 # --- headings ------------------------------------------------------------------------------------
 CN_DIGITS = "一二三四五六七八九十百零〇"
@@ -154,8 +164,10 @@ def _is_contact(line: str) -> bool:
 
 def is_metadata_line(line: str) -> bool:
     """A date / source / author line (header byline or closing credit), not body text."""
-    if len(line) > MAX_META_LINE:
-        return False
+    if len(line) > MAX_META_LINE or line[-1] in "。？！?!":
+        return False  # 记者：今年还有哪些打算？ is an interview question, not a byline
+    if len(line) <= MAX_SHORT_META and DATE.search(line) and CLOCK_TIME.search(line):
+        return True  # 儋州民政 2025年04月18日 17:30 海南: account, date and time of a repost
     if META_LINE_START.match(line) or DATED_HEADER.match(line) or CLOSING_SOURCE.match(line):
         return True
     if len(line) <= 40 and (REPORTER_BYLINE.match(line) or EMPTY_LABEL_END.search(line)):
@@ -210,7 +222,18 @@ def strip_furniture(lines: Iterable[str]) -> tuple[list[str], list[str], list[Re
     """
     kept = [line for line in map(normalize_line, lines) if line]
     kinds: list[str | None] = []
+    in_related_list = False
     for n, line in enumerate(kept):
+        in_related_list = (
+            in_related_list
+            and len(line) <= MAX_LINK_TITLE
+            and not line.endswith(("。", "；", ";"))
+            and furniture_reason(line) is None
+        )
+        if in_related_list:
+            kinds.append("related_links")
+            continue
+        in_related_list = bool(RELATED_LIST_HEADER.match(line))
         # metadata before furniture: a date line often carries 字体/打印/浏览次数 too
         value_of_label = n > 0 and kinds[n - 1] == "metadata_line" and bool(EMPTY_LABEL_END.search(kept[n - 1]))
         if is_metadata_line(line) or (value_of_label and _is_header_scrap(line)):
@@ -218,7 +241,7 @@ def strip_furniture(lines: Iterable[str]) -> tuple[list[str], list[str], list[Re
         else:
             kinds.append(furniture_reason(line))
     for n in range(min(len(kept), MAX_HEADER_LINES)):
-        if kinds[n] == "metadata_line" and EMPTY_LABEL_END.search(kept[n]):
+        if kinds[n] == "metadata_line" and LONE_LABEL.fullmatch(kept[n]):
             # walk back over the byline's other pieces; line 0 is the title unless it is an open scrap
             j = n - 1
             while j >= 0 and n - j <= MAX_SCRAP_WALK:

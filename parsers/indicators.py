@@ -19,80 +19,18 @@ import cn2an
 
 from parsers.metrics import MetricRule, code_metric, default_rules, rules_by_unit
 from parsers.records import Indicator, Paragraph, stable_id
-from parsers.regions import CITY, COUNTY, Place, PlaceMention, find_places, place_at, place_by_name
+from parsers.regions import CITY, COUNTY, NATIONAL, Place, PlaceMention, find_places, place_at, place_by_name
 
 EXACT, OVER, APPROX, UNDER = "exact", "over", "approx", "under"
 
 # --- the figure itself ---------------------------------------------------------------------------
 # Measure words, longest first so 人次 wins over 人 and 个工作日 over 个.
 UNITS = sorted(
-    [
-        "个工作日",
-        "个百分点",
-        "百分点",
-        "个月",
-        "平方米",
-        "平方公里",
-        "公里",
-        "千米",
-        "人次",
-        "场次",
-        "户次",
-        "家次",
-        "批次",
-        "架次",
-        "课时",
-        "小时",
-        "个",
-        "家",
-        "人",
-        "名",
-        "位",
-        "元",
-        "项",
-        "次",
-        "场",
-        "件",
-        "笔",
-        "吨",
-        "单",
-        "亩",
-        "所",
-        "座",
-        "处",
-        "户",
-        "套",
-        "期",
-        "条",
-        "轮",
-        "起",
-        "篇",
-        "块",
-        "种",
-        "批",
-        "届",
-        "支",
-        "本",
-        "台",
-        "辆",
-        "张",
-        "份",
-        "例",
-        "床",
-        "间",
-        "部",
-        "册",
-        "首",
-        "幅",
-        "门",
-        "节",
-        "天",
-        "周",
-        "年",
-        "倍",
-        "%",
-        "％",
-    ],
+    """
+    个工作日 个百分点 百分点 个月 平方米 平方公里 公里 千米 人次 场次 户次 家次 批次 架次 课时 小时 分钟
+    个 家 人 名 位 元 项 次 场 件 笔 吨 单 亩 所 座 处 户 套 期 条 轮 起 篇 块 种 批 届 支 本 台 辆 张 份
+    例 床 间 部 册 首 幅 门 节 对 秒 天 周 年 倍 % ％
+    """.split(),
     key=len,
     reverse=True,
 )
@@ -117,7 +55,12 @@ FIGURE = re.compile(
 QUALIFIER_BEFORE = (  # "under" first: 不超过 ends with 超过
     (re.compile(r"(?:不足|不到|少于|低于|不超过|未超过|最多|不高于)$"), UNDER),
     (re.compile(r"(?:超过|超出|超|逾|多于|高于|不少于|不低于)$"), OVER),
-    (re.compile(r"(?:将近|接近|近|约|大约|大概|近乎)$"), APPROX),
+    (
+        re.compile(
+            r"(?:将近|接近|近乎|大约|大概|(?<![民公合签条节预契规制邀特履违誓盟相婚协])约|(?<![接将附临最])近)$"
+        ),
+        APPROX,
+    ),
     # 约占全国总数的15%: the qualifier sits before the verb
     (re.compile(r"(?:约|近|大约|将近)(?:占|为|达)[^，,。；;]{0,12}$"), APPROX),
     (re.compile(r"(?:超过|超)(?:占|为)[^，,。；;]{0,12}$"), OVER),
@@ -148,12 +91,14 @@ ENUMERATION_AFTER = re.compile(
 # 两个维护, 6个必须, 四个自信: a count of slogans, not of things.
 SLOGAN_AFTER = re.compile(r"^个?(?:必须|确保|维护|意识|自信|坚持|到位|不|一|服务|全面|优先)(?:[”\"，,、。；;]|$)")
 DURATION_CONTEXT = re.compile(r"(?:连续|为期|历时|用了?|经过|近|长达|持续|满)$")
-SMALL_CN_UNITS = frozenset({"届", "轮"})  # small Chinese numerals count only these (两届, 三轮)
+SESSION_NAME_AFTER = re.compile(r"^(?:[一二三四五六七八九十]中全会|全会|全国人大|人大|政协|中央)")
+LIST_NUMBER_AFTER = re.compile(r"^[.．、](?!\d)")  # 2.开展… / 3、加强…: list numbering
+SMALL_CN_UNITS = frozenset({"届", "轮", "期", "批"})  # small Chinese numerals count only these (两届, 三轮, 四期)
 UNIT_ALIASES = {"％": "%", "个百分点": "百分点"}
 LIST_COUNT_UNITS = frozenset({"个", "种", "项", "类", "条", "大", "方面"})
 LIST_SEPARATOR = re.compile(r"[、,，]")
 COUNTED_NOUN_AFTER = re.compile(r"^(?:大|部门|个?(?:城市|省份|地市|县|区|镇|村|社区|街道|单位|国家|地区))")
-DURATION_UNITS = frozenset({"年", "个月", "天", "周", "小时", "个工作日"})
+DURATION_UNITS = frozenset({"年", "个月", "天", "周", "小时", "个工作日", "分钟", "秒"})
 YEAR_LIKE = re.compile(r"^(?:19|20)\d\d$")
 OPEN_QUOTE, CLOSE_QUOTE = '“「『"', '”」』"'
 MAX_QUOTED_NAME = 16  # a quoted span this short is a name or slogan (“百社百村”, 四个“100%”)
@@ -189,6 +134,7 @@ ORG_NAME_AFTER = re.compile(
 )
 NATIONAL_SUBJECT = re.compile(r"(?:^|[，,；;])全国(?:共|累计|已|范围内|各地|现有|一共|登记|有)")
 PROVINCE_WIDE = re.compile(r"全(?:省|区)(?!性)")
+CITY_WIDE = re.compile(r"全(?:市|州|盟)(?!性)")
 
 # --- periods --------------------------------------------------------------------------------------
 PERIOD = re.compile(
@@ -200,8 +146,9 @@ PERIOD = re.compile(
     r"|(?:今年|去年|前年|当年|本年度?|上年度?)(?:\d{1,2}月(?:\d{1,2}日)?|上半年|下半年|前三季度|一季度|以来|底|末|全年)?"
     r"|(?<![\d年])\d{1,2}月(?:\d{1,2}日|份|底|末|以来)?"
     r"|“?(?:十[一二三四五六]五)”?(?:期间|以来|时期|末)?"
-    r"|近(?:年来|几年|[一二三四五两\d]年)|目前|当前|现阶段|近期|全年"
-    r"|(?:“[\d·.]+”)?[^，,。；;\d“”]{2,10}(?:以来|期间)"
+    r"|近(?:年来|几年|[一二三四五两\d]年)|目前|当前|现阶段|近期|全年|年内"
+    r"|“[^“”]{1,12}”[^，,。；;“”\d]{0,8}(?:以来|期间)"
+    r"|[^，,。；;\d“”]{2,10}(?:以来|期间)"
 )
 # 较2021年, 与2020年相比, 是2019年的: a base of comparison, not the period of the figure.
 COMPARISON_BASE_BEFORE = re.compile(r"(?:较|比|与|同|相较|相比|对比|是|为)$")
@@ -281,7 +228,7 @@ def _is_date_code_or_year(number: str, unit: str, before: str, after: str, *, ha
     """Arabic numbers that are not measurements: years, dates, times, codes, ranges, grade labels."""
     if before and (before[-1].isdigit() or before[-1] in ".．"):
         return True
-    if not unit and DATE_OR_TIME_AFTER.match(after):
+    if not unit and (DATE_OR_TIME_AFTER.match(after) or LIST_NUMBER_AFTER.match(after)):
         return True
     if unit in ("年", "") and YEAR_LIKE.match(number.lstrip("-−")) and not has_scale:
         return True
@@ -290,9 +237,16 @@ def _is_date_code_or_year(number: str, unit: str, before: str, after: str, *, ha
     return bool((not unit and CODE_AFTER.match(after)) or CODE_BEFORE.search(before))
 
 
-def _is_counted_chinese(numeral: str, unit: str, before: str, after: str) -> bool:
-    """Chinese numerals measure something only with a unit, and small ones only for 届/轮 and durations."""
+def _is_counted_chinese(numeral: str, unit: str, before: str, after: str, *, has_qualifier: bool) -> bool:
+    """Chinese numerals measure something only with a unit, and small ones only for 届/轮 and durations.
+
+    A bare 千/万/百 is an idiom (千家万户, 千方百计) unless 余/多 makes it a count (千余人).
+    """
     if not unit or before.endswith(("第", "每", "数", "几", "一")):
+        return False
+    if numeral in ("千", "万", "百") and not has_qualifier:
+        return False
+    if unit == "届" and SESSION_NAME_AFTER.match(after):  # 党的二十届三中全会: an ordinal name
         return False
     if unit in DURATION_UNITS and not DURATION_CONTEXT.search(before):
         return False
@@ -326,7 +280,8 @@ def _figure_from_match(sentence: str, match: re.Match[str]) -> Figure | None:
     before, after = sentence[:start], sentence[end:]
     if number and _is_date_code_or_year(number, unit, before, after, has_scale=bool(scale)):
         return None
-    if numeral and not _is_counted_chinese(numeral, unit, before, after):
+    has_qualifier = bool(match.group("q1") or match.group("q2"))
+    if numeral and not _is_counted_chinese(numeral, unit, before, after, has_qualifier=has_qualifier):
         return None
     if _inside_book_title(sentence, start) or _inside_short_quote(sentence, start, end):
         return None
@@ -453,7 +408,9 @@ def _is_listed_place(ctx: SentenceContext, mentions: Sequence[PlaceMention]) -> 
     return bool(following) and bool(PLACE_LIST_JOINER.match(text[last.end : last.end + 1]))
 
 
-def figure_region(ctx: SentenceContext, figure: Figure, article_place: Place | None) -> tuple[str | None, str | None]:
+def figure_region(
+    ctx: SentenceContext, figure: Figure, article_place: Place | None, fallback: str | None = None
+) -> tuple[str | None, str | None]:
     """(region, province) the figure is about: nearest place named before it in the sentence.
 
     A place that is one of a list (白山、通化、延边等地区) stands for its province; 全省/全区 lift a city
@@ -468,11 +425,13 @@ def figure_region(ctx: SentenceContext, figure: Figure, article_place: Place | N
             place = place_by_name(place.province) or place
         return place.name, place.province
     if NATIONAL_SUBJECT.search(before):
-        return "全国", None
+        return NATIONAL, None
     if article_place is None:
-        return None, None
+        return fallback, None
     if article_place.level in (CITY, COUNTY) and PROVINCE_WIDE.search(before):
         return article_place.province, article_place.province
+    if article_place.level == COUNTY and article_place.city and CITY_WIDE.search(before):
+        return article_place.city, article_place.province
     return article_place.name, article_place.province
 
 
@@ -499,7 +458,7 @@ def find_period(ctx: SentenceContext, figure: Figure) -> str | None:
         return None
     start, end = found[-1]
     for previous_start, previous_end in reversed(found[:-1]):
-        if ctx.text[previous_end:start] in ("、", "和", "及"):
+        if ctx.text[previous_end:start] in ("", "、", "和", "及"):  # 2021年、2023年; 2024年“99公益日”期间
             start = previous_start
         else:
             break
@@ -574,7 +533,7 @@ def find_indicators(
                     place = respective[figure.start]
                     region_name, province = place.name, place.province
                 else:
-                    region_name, province = figure_region(ctx, figure, article_place)
+                    region_name, province = figure_region(ctx, figure, article_place, region)
                 period = find_period(ctx, figure)
                 start, end = resolve_period(period, published)
                 ordinal = len(found)

@@ -58,7 +58,7 @@ COLUMN_TAGS = frozenset(
         "地方动态",
     ]
 )
-PUBLISHER_SUFFIX = re.compile(r"(?:杂志社?|报社|日报社|网站)?\s*(?:\d{4}年.*|第?\d+期.*|\d{1,2}月[上中下]?.*)?$")
+PUBLISHER_SUFFIX = re.compile(r"(?:杂志社?|报社|日报社|网站)?\s*(?:\d{4}年.*|第?\d+[期版].*|\d{1,2}月[上中下]?.*)?$")
 
 
 def _value_after(label: re.Pattern[str], line: str) -> str | None:

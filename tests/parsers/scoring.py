@@ -34,9 +34,9 @@ def seed_cases() -> list[tuple[Path, dict[str, Any], dict[str, Any]]]:
     ]
 
 
-def unseen_cases() -> list[tuple[Path, dict[str, Any], dict[str, Any]]]:
+def unseen_cases(folder_name: str = "unseen") -> list[tuple[Path, dict[str, Any], dict[str, Any]]]:
     """(article file, article gold, indicator gold) for the held-out articles written for evaluation."""
-    folder = GOLD / "unseen"
+    folder = GOLD / folder_name
     return [
         (
             path,

@@ -12,7 +12,7 @@ from parsers.clean import match_key
 from parsers.records import Article
 from tests.parsers.scoring import parse_file, seed_cases, unseen_cases
 
-CASES = seed_cases() + unseen_cases()
+CASES = seed_cases() + unseen_cases("unseen") + unseen_cases("unseen2")
 IDS = [path.stem for path, _, _ in CASES]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.parsers.scoring import FIELDS, IndicatorScore, score_corpus, seed_cases, unseen_cases
 
 SEED_TARGET = 0.97  # precision and recall on value+unit (issue 3)
@@ -24,9 +26,10 @@ def test_seed_figures_precision_and_recall() -> None:
         assert score.accuracy(name) >= FIELD_TARGETS[name], (name, score.field_errors)
 
 
-def test_unseen_figures_precision_and_recall() -> None:
-    score = score_corpus(unseen_cases())
-    _print(score, "unseen")
+@pytest.mark.parametrize("folder", ["unseen", "unseen2"])
+def test_unseen_figures_precision_and_recall(folder: str) -> None:
+    score = score_corpus(unseen_cases(folder))
+    _print(score, folder)
     assert score.recall >= UNSEEN_TARGET, score.misses
     assert score.precision >= UNSEEN_TARGET, score.false_hits
     for name in FIELDS:
