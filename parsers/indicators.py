@@ -52,6 +52,9 @@ FIGURE = re.compile(
     rf"(?P<unit>{UNIT_ALT})?"
     rf"(?P<q3>以上|以下|以内|左右|上下)?"
 )
+# Patterns that look back from a figure (…$) read only this many characters before it: searching the
+# whole prefix made every check O(sentence length).
+CONTEXT_TAIL = 24
 QUALIFIER_BEFORE = (  # "under" first: 不超过 ends with 超过
     (re.compile(r"(?:不足|不到|少于|低于|不超过|未超过|最多|不高于)$"), UNDER),
     (re.compile(r"(?:超过|超出|超|逾|多于|高于|不少于|不低于)$"), OVER),
@@ -125,6 +128,7 @@ TRAILING_NOISE = re.compile(
 SHARE_OF = re.compile(r"占(?P<base>[^，,。；;]*?)(?:的|比例|比重)?$")
 
 PLACE_LIST_JOINER = re.compile(r"[、和及与]")
+PLACE_LOOKAHEAD = 12  # a place just after the last figure can still tell that an earlier one was in a list
 # 本报呼和浩特5月20日讯, 新华社南京3月2日电: where the report was filed, not what it is about.
 DATELINE = re.compile(
     r"(?:本报|本刊|新华社|中新社|人民网|新华网|央广网)?[\u4e00-\u9fff]{2,6}\d{1,2}月\d{1,2}日(?:电|讯)"
@@ -147,9 +151,10 @@ PERIOD = re.compile(
     r"|(?<![\d年])\d{1,2}月(?:\d{1,2}日|份|底|末|以来)?"
     r"|“?(?:十[一二三四五六]五)”?(?:期间|以来|时期|末)?"
     r"|近(?:年来|几年|[一二三四五两\d]年)|目前|当前|现阶段|近期|全年|年内"
-    r"|“[^“”]{1,12}”[^，,。；;“”\d]{0,8}(?:以来|期间)"
-    r"|[^，,。；;\d“”]{2,10}(?:以来|期间)"
 )
+# 集中攻坚行动开展以来, “10·17”国家扶贫日期间: an event that scopes a figure. Tried only in sentences
+# that say 以来/期间 (the leading wildcard is costly at every position).
+EVENT_PERIOD = re.compile(r"“[^“”]{1,12}”[^，,。；;“”\d]{0,8}(?:以来|期间)|[^，,。；;\d“”]{2,10}(?:以来|期间)")
 # 较2021年, 与2020年相比, 是2019年的: a base of comparison, not the period of the figure.
 COMPARISON_BASE_BEFORE = re.compile(r"(?:较|比|与|同|相较|相比|对比|是|为)$")
 COMPARISON_BASE_AFTER = re.compile(r"^(?:相比|比较|同期|的|末的)")
@@ -195,6 +200,8 @@ def _inside_book_title(sentence: str, pos: int) -> bool:
 
 
 def _inside_short_quote(sentence: str, start: int, end: int) -> bool:
+    if "“" not in sentence and "「" not in sentence and "『" not in sentence:
+        return False
     opened = max(sentence.rfind(q, 0, start) for q in "“「『")
     closed = max(sentence.rfind(q, 0, start) for q in "”」』")
     if opened <= closed:
@@ -205,7 +212,7 @@ def _inside_short_quote(sentence: str, start: int, end: int) -> bool:
 
 def _qualifier(before: str, match: re.Match[str]) -> str:
     for pattern, qualifier in QUALIFIER_BEFORE:
-        if pattern.search(before):
+        if pattern.search(before[-CONTEXT_TAIL:]):
             return qualifier
     for group in ("q1", "q2", "q3"):
         if match.group(group):
@@ -232,9 +239,9 @@ def _is_date_code_or_year(number: str, unit: str, before: str, after: str, *, ha
         return True
     if unit in ("年", "") and YEAR_LIKE.match(number.lstrip("-−")) and not has_scale:
         return True
-    if unit == "年" and not DURATION_CONTEXT.search(before):
+    if unit == "年" and not DURATION_CONTEXT.search(before[-CONTEXT_TAIL:]):
         return True
-    return bool((not unit and CODE_AFTER.match(after)) or CODE_BEFORE.search(before))
+    return bool((not unit and CODE_AFTER.match(after)) or CODE_BEFORE.search(before[-CONTEXT_TAIL:]))
 
 
 def _is_counted_chinese(numeral: str, unit: str, before: str, after: str, *, has_qualifier: bool) -> bool:
@@ -248,7 +255,7 @@ def _is_counted_chinese(numeral: str, unit: str, before: str, after: str, *, has
         return False
     if unit == "届" and SESSION_NAME_AFTER.match(after):  # 党的二十届三中全会: an ordinal name
         return False
-    if unit in DURATION_UNITS and not DURATION_CONTEXT.search(before):
+    if unit in DURATION_UNITS and not DURATION_CONTEXT.search(before[-CONTEXT_TAIL:]):
         return False
     small = not re.search("[十百千万亿]", numeral)
     if small and unit not in SMALL_CN_UNITS | DURATION_UNITS:
@@ -385,13 +392,24 @@ class SentenceContext:
     periods: tuple[tuple[int, int], ...]  # spans of time expressions that can scope a figure
 
 
-def sentence_context(sentence: str) -> SentenceContext:
+def _overlaps(a: re.Match[str], b: re.Match[str]) -> bool:
+    return a.start() < b.end() and b.start() < a.end()
+
+
+def sentence_context(sentence: str, until: int | None = None) -> SentenceContext:
+    """Places and periods of a sentence; places are only looked for before `until` (the last figure)."""
     masked = DATELINE.sub(lambda m: " " * len(m.group()), sentence)
+    if until is not None:
+        masked = masked[: until + PLACE_LOOKAHEAD]
     places = tuple(m for m in find_places(masked) if not ORG_NAME_AFTER.match(sentence[m.end : m.end + 12]))
+    found = list(PERIOD.finditer(sentence))
+    if "以来" in sentence or "期间" in sentence:
+        events = [m for m in EVENT_PERIOD.finditer(sentence) if not any(_overlaps(m, f) for f in found)]
+        found = sorted(found + events, key=lambda m: m.start())
     periods = tuple(
         m.span()
-        for m in PERIOD.finditer(sentence)
-        if not COMPARISON_BASE_BEFORE.search(sentence[: m.start()])
+        for m in found
+        if not COMPARISON_BASE_BEFORE.search(sentence[max(0, m.start() - CONTEXT_TAIL) : m.start()])
         and not (COMPARISON_BASE_AFTER.match(sentence[m.end() :]) and not sentence[: m.start()].endswith("在"))
     )
     return SentenceContext(sentence, places, periods)
@@ -522,7 +540,7 @@ def find_indicators(
             figures = list(find_figures(sentence))
             if not figures:
                 continue
-            ctx = sentence_context(sentence)
+            ctx = sentence_context(sentence, until=figures[-1].start)
             respective = respective_places(ctx, figures)
             for n, figure in enumerate(figures):
                 metric = metric_phrase(sentence, figure, figures[n - 1] if n else None, previous_metric, subject)
