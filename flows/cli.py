@@ -272,7 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fetch.add_argument("--source", action="extend", nargs="+", metavar="NAME", help="only these sources (default: all)")
     fetch.add_argument("--db", default=settings.DEFAULT_DB, help="warehouse file (default: %(default)s or $CIVIC_DB)")
-    fetch.add_argument("--max-pages", type=_positive_int, default=None, help="list pages per start URL (default: per source)")
+    fetch.add_argument(
+        "--max-pages", type=_positive_int, default=None, help="list pages per start URL (default: per source)"
+    )
     fetch.add_argument("--refetch", action="store_true", help="download known article pages again")
     fetch.set_defaults(func=cmd_fetch, needs_prefect=True)
 

@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from itertools import zip_longest
 from typing import TypeVar
@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE as NO_CACHE
 from prefect.runtime import flow_run
+from prefect.utilities.annotations import quote
 
 from flows import settings
 from flows.pipeline import Progress, batched, finish_run, load_batch, parse_batch
@@ -29,6 +30,7 @@ from flows.sources.web import Discovery, FetchResult, Link, WebClient, discover_
 from flows.summary import RunSummary
 from parsers.records import content_hash
 from warehouse.load import FetchState, Reject
+from warehouse.queries import failed_article_urls, known_page_urls, list_validators
 from warehouse.schema import connect
 
 T = TypeVar("T")
@@ -53,30 +55,15 @@ class Job:
     link: Link
 
 
-# The one place this flow reads the warehouse. (Belongs in warehouse/queries.py, owned elsewhere.)
-KNOWN_PAGES_SQL = """
-    SELECT url FROM fetch_log WHERE kind IN ('article', 'attachment') AND error IS NULL
-    UNION SELECT uri FROM documents WHERE uri LIKE 'http%'
-"""
-LIST_VALIDATORS_SQL = """
-    SELECT url, etag, last_modified FROM fetch_log
-    WHERE kind = 'list' AND (etag IS NOT NULL OR last_modified IS NOT NULL)
-"""
-FAILED_ARTICLES_SQL = """
-    SELECT source_name, url FROM fetch_log
-    WHERE kind = 'article' AND error IS NOT NULL AND attempts < ? ORDER BY last_fetched
-"""
-
-
 @task(name="read-crawl-state", cache_policy=NO_CACHE)
 def read_crawl_state(db: str, max_attempts: int) -> CrawlState:
     """Known article URLs, list-page validators and failed articles from earlier runs."""
     con = connect(db, wait_seconds=settings.LOCK_WAIT_SECONDS)
     try:
-        known = frozenset(url for (url,) in con.execute(KNOWN_PAGES_SQL).fetchall())
-        validators = {url: (etag, modified) for url, etag, modified in con.execute(LIST_VALIDATORS_SQL).fetchall()}
+        known = known_page_urls(con)
+        validators = list_validators(con)
         failed: dict[str, list[str]] = {}
-        for source_name, url in con.execute(FAILED_ARTICLES_SQL, [max_attempts]).fetchall():
+        for source_name, url in failed_article_urls(con, max_attempts):
             if url not in known:
                 failed.setdefault(source_name, []).append(url)
     finally:
@@ -148,16 +135,16 @@ def plan_jobs(
             add(by_name[discovery.source], link)
     for name, failed in state.failed.items():
         for url in failed:
-            link = make_link(url, url)
-            if name in by_name and link:
-                add(by_name[name], link)
+            retry = make_link(url, url)
+            if name in by_name and retry:
+                add(by_name[name], retry)
     for url in urls:
-        link = make_link(url, url)
-        owner = next((s for s in sources if link and s.allows(link.url)), None)
-        if link is None or owner is None:
+        given = make_link(url, url)
+        owner = next((s for s in sources if given and s.allows(given.url)), None)
+        if given is None or owner is None:
             rejects.append(Reject(url, "fetch", "no configured source covers this URL's host"))
             continue
-        add(owner, link)
+        add(owner, given)
     interleaved = [job for row in zip_longest(*queues.values()) for job in row if job is not None]
     return interleaved, rejects
 
@@ -219,31 +206,31 @@ def crawl_sources(
     since: date | None = None,
     until: date | None = None,
     urls: Sequence[str] = (),
+    conditional: bool = True,
     batch_size: int = 100,
     workers: int | None = None,
 ) -> RunSummary:
     """Discover, fetch, parse and load the sources' new articles (call inside a flow); fills `summary`.
 
     `since`/`until` bound the dates of discovered links and stop pagination at older pages; `urls` adds
-    article pages to fetch directly. A backfill calls this with both; the daily run with neither.
+    article pages to fetch directly. A backfill calls this with both and `conditional=False` (it must read
+    list pages even when they have not changed); the daily run with neither. `refetch` also reads every
+    list page in full, or there would be nothing to fetch again.
     """
     logger = get_run_logger()
     fetch_settings = fetch_settings or FetchSettings()
-    client = WebClient(fetch_settings)
-    for source in sources:
-        for url in source.start_urls:
-            client.set_rate(url, source.rate_limit)
-        for domain in source.allowed_domains:
-            client.set_rate(f"http://{domain}/", source.rate_limit)
-            client.set_rate(f"https://{domain}/", source.rate_limit)
+    client = WebClient.for_sources(fetch_settings, sources)
     selectors = {s.name: s.content_selector for s in sources if s.content_selector}
     try:
         t0 = time.perf_counter()
         state = read_crawl_state(db, fetch_settings.max_attempts)
-        found = discover(client, sources, state, max_pages, since, until)
+        if refetch or not conditional:
+            state = replace(state, validators={})
+        # quote(): Prefect need not walk the client, the sources or thousands of known URLs looking for futures.
+        found = discover(quote(client), quote(sources), quote(state), max_pages, since, until)
         jobs, url_rejects = plan_jobs(sources, found, state, refetch=refetch, urls=urls)
         summary.rejects += url_rejects
-        summary.timings["discover"] += time.perf_counter() - t0
+        summary.timings.update({"discover": time.perf_counter() - t0})
         logger.info("%d article pages to fetch (%d already known)", len(jobs), len(state.known))
         progress = Progress(len(jobs), "pages")
         for batch in batched(jobs, batch_size):
@@ -258,7 +245,7 @@ def crawl_sources(
             list_results += [("list", r) for r in discovery.lists]
         summary.rejects += failure_rejects(list_results)
         load_batch(db, [], (), list_states)
-        summary.timings["load"] += time.perf_counter() - t1
+        summary.timings.update({"load": time.perf_counter() - t1})
     finally:
         client.close()
     return summary
@@ -275,7 +262,7 @@ def load_pages(
 ) -> None:
     """Fetch, parse and load one batch of article pages, their crawl state in the same transaction."""
     t0 = time.perf_counter()
-    fetched = fetch_pages(client, jobs)
+    fetched = fetch_pages(quote(client), quote(jobs))
     t1 = time.perf_counter()
     raws = {id(result): raw_document(result, job.source) for job, result in fetched if result.is_ok}
     articles, rejects = parse_batch(list(raws.values()), selectors, workers)

@@ -74,3 +74,40 @@ def export_parquet(con: duckdb.DuckDBPyConnection, directory: str | Path) -> lis
 def _sql_path(path: Path) -> str:
     """A path as a SQL string literal body (COPY takes no bound parameters for its target)."""
     return str(path).replace("'", "''")
+
+
+# --- crawl state, read by the fetch flow --------------------------------------------------------
+
+
+def known_page_urls(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
+    """Canonical URLs of article pages (and attachments) already fetched without error, or loaded."""
+    rows = con.execute(
+        """
+        SELECT url FROM fetch_log WHERE kind IN ('article', 'attachment') AND error IS NULL
+        UNION SELECT uri FROM documents WHERE uri LIKE 'http%'
+        """
+    ).fetchall()
+    return frozenset(url for (url,) in rows)
+
+
+def list_validators(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str | None, str | None]]:
+    """list page URL -> (ETag, Last-Modified) for conditional GET."""
+    rows = con.execute(
+        """
+        SELECT url, etag, last_modified FROM fetch_log
+        WHERE kind = 'list' AND (etag IS NOT NULL OR last_modified IS NOT NULL)
+        """
+    ).fetchall()
+    return {url: (etag, modified) for url, etag, modified in rows}
+
+
+def failed_article_urls(con: duckdb.DuckDBPyConnection, max_attempts: int) -> list[tuple[str, str]]:
+    """(source, URL) of article pages that failed fewer than `max_attempts` times, oldest first."""
+    rows = con.execute(
+        """
+        SELECT source_name, url FROM fetch_log
+        WHERE kind = 'article' AND error IS NOT NULL AND attempts < ? ORDER BY last_fetched
+        """,
+        [max_attempts],
+    ).fetchall()
+    return [(source, url) for source, url in rows]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import math
 import re
 import threading
 import time
@@ -60,6 +61,7 @@ HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 FEED_TYPES = frozenset(
     {"application/xml", "text/xml", "application/rss+xml", "application/atom+xml", "application/rdf+xml"}
 )
+SNIFFED_TYPES = frozenset({None, "application/octet-stream", "text/plain"})  # servers that mislabel pages
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_REDIRECTS = 5
 ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309: parse at least 500 KiB
@@ -122,14 +124,11 @@ class Link:
 
 
 def page_kind(content: bytes) -> str:
-    """rss | atom | sitemap | sitemapindex | html, decided by the document's root element."""
+    """rss | atom | sitemap | sitemapindex | html, decided by the document's root element (not its type)."""
     match = FEED_ROOT.match(content[:4096])
     root = match.group(1).decode("ascii").lower().rsplit(":", 1)[-1] if match else ""
-    if root in ("rss", "rdf"):
-        return "rss"
-    if root in ("feed", "urlset", "sitemapindex"):
-        return {"feed": "atom"}.get(root, root)
-    return "html"
+    kinds = {"rss": "rss", "rdf": "rss", "feed": "atom", "urlset": "sitemap", "sitemapindex": "sitemapindex"}
+    return kinds.get(root, "html")
 
 
 def extract_links(content: bytes, *, base_url: str, http_charset: str | None = None) -> list[Link]:
@@ -152,10 +151,13 @@ def make_link(href: str, base_url: str, *, found_date: date | None = None, is_li
     href = href.strip()
     if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
         return None
-    url = urljoin(base_url, href).split("#", 1)[0]
-    if urlsplit(url).scheme not in ("http", "https"):
+    try:
+        url = urljoin(base_url, href).split("#", 1)[0]
+        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+            return None
+        return Link(url, canonical_url(url), found_date or url_date(url), is_list)
+    except ValueError:  # "http://[bad" and other unparseable hrefs: one broken link, not a broken page
         return None
-    return Link(url, canonical_url(url), found_date or url_date(url), is_list)
 
 
 def html_links(html: str, base_url: str) -> Iterator[Link]:
@@ -219,7 +221,7 @@ def feed_links(content: bytes, base_url: str, kind: str) -> Iterator[Link]:
         elif kind == "atom" and tag == "entry":
             href = next((a.get("href", "") for a in element if _local(a) == "link" and a.get("rel") != "self"), "")
             when = _child_text(element, "published", "updated")
-        elif kind in ("sitemap", "urlset", "sitemapindex") and tag in ("url", "sitemap"):
+        elif kind in ("sitemap", "sitemapindex") and tag in ("url", "sitemap"):
             href, when = _child_text(element, "loc"), _child_text(element, "lastmod")
         else:
             continue
@@ -282,8 +284,14 @@ class RobotsRules:
     """What robots.txt allows our user agent on one host."""
 
     parser: urllib.robotparser.RobotFileParser | None  # None: everything allowed
-    disallow_all: bool = False  # robots.txt unreachable (5xx, network): RFC 9309 says assume disallow
     crawl_delay: float | None = None
+    # robots.txt unreachable (5xx, 429, network): RFC 9309 says assume everything disallowed. The host's
+    # pages then fail with this result's outcome and error, so the run reports them and retries next time.
+    unreachable: FetchResult | None = None
+
+    @property
+    def disallow_all(self) -> bool:
+        return self.unreachable is not None
 
     def allows(self, url: str, user_agent: str) -> bool:
         if self.disallow_all:
@@ -298,18 +306,18 @@ def parse_robots(text: str, user_agent: str) -> RobotsRules:
     """RobotsRules from robots.txt text (fractional Crawl-delay values too, which robotparser drops)."""
     parser = urllib.robotparser.RobotFileParser()
     parser.parse(text.splitlines())
-    delay = parser.crawl_delay(user_agent)
+    declared = parser.crawl_delay(user_agent)
+    delay = float(declared) if declared is not None else None
     if delay is None:
         # robotparser only reads whole seconds; take a fractional value from the group that applies.
+        token = user_agent.split("/", 1)[0].lower()
         for group in re.split(r"(?im)^(?=\s*user-agent\s*:)", text):
             agents = re.findall(r"(?im)^\s*user-agent\s*:\s*(\S+)", group)
-            token = user_agent.split("/", 1)[0].lower()
-            if any(a == "*" or a.lower() in token for a in agents):
-                match = CRAWL_DELAY_LINE.search(group)
-                if match:
-                    delay = float(match[1])
-                    break
-    return RobotsRules(parser, crawl_delay=float(delay) if delay else None)
+            match = CRAWL_DELAY_LINE.search(group)
+            if match and any(a == "*" or a.lower() in token for a in agents):
+                delay = float(match[1])
+                break
+    return RobotsRules(parser, crawl_delay=delay or None)
 
 
 # --- fetching ------------------------------------------------------------------------------------
@@ -358,11 +366,21 @@ class WebClient:
 
     settings: FetchSettings = field(default_factory=FetchSettings)
     default_rate: float = 1.0
+    _domain_rates: dict[str, float] = field(default_factory=dict)  # allowed domain -> requests per second
     _buckets: dict[str, TokenBucket] = field(default_factory=dict)
     _robots: dict[str, RobotsRules] = field(default_factory=dict)
     _sessions: dict[str, requests.Session] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _host_locks: dict[str, threading.Lock] = field(default_factory=dict)
+
+    @classmethod
+    def for_sources(cls, settings: FetchSettings, sources: Iterable[Source]) -> WebClient:
+        """A client pacing each host at the rate limit of the sources whose domains include it (the lowest)."""
+        client = cls(settings)
+        for source in sources:
+            for domain in (*source.allowed_domains, *(urlsplit(u).hostname or "" for u in source.start_urls)):
+                client._domain_rates[domain] = min(source.rate_limit, client._domain_rates.get(domain, math.inf))
+        return client
 
     def set_rate(self, url: str, rate: float) -> None:
         """Limit requests to the URL's host to `rate` per second (the lowest limit asked for wins)."""
@@ -372,8 +390,13 @@ class WebClient:
         key = _host_key(url)
         with self._lock:
             if key not in self._buckets:
-                self._buckets[key] = TokenBucket(rate or self.default_rate)
+                self._buckets[key] = TokenBucket(rate or self._host_rate(url))
             return self._buckets[key]
+
+    def _host_rate(self, url: str) -> float:
+        host = (urlsplit(url).hostname or "").lower()
+        rates = [r for d, r in self._domain_rates.items() if host == d or host.endswith("." + d)]
+        return min(rates, default=self.default_rate)
 
     def _session(self, url: str) -> requests.Session:
         key = _host_key(url)
@@ -418,13 +441,10 @@ class WebClient:
         if result.is_ok:
             text = result.content.decode("utf-8", "replace")
             return parse_robots(text, self.settings.user_agent)
-        if result.status is not None and 400 <= result.status < 500:
+        if result.status is not None and 400 <= result.status < 500 and result.status != 429:
             return RobotsRules(None)  # no robots.txt: everything allowed
         log.warning("robots.txt of %s unreachable (%s): not crawling the host this run", host_key, result.error)
-        return RobotsRules(None, disallow_all=True)
-
-    def allowed_by_robots(self, url: str) -> bool:
-        return self.robots(url).allows(url, self.settings.user_agent)
+        return RobotsRules(None, unreachable=result)
 
     # pages --------------------------------------------------------------------------------------
     def fetch(
@@ -503,13 +523,21 @@ class WebClient:
     ) -> FetchResult:
         target = url
         for _ in range(MAX_REDIRECTS + 1):
-            if check_robots and not self.allowed_by_robots(target):
-                raise _Stop("robots_blocked", f"disallowed by robots.txt: {target}")
+            if check_robots:
+                rules = self.robots(target)
+                if rules.unreachable is not None:
+                    failed = rules.unreachable
+                    raise _Stop(failed.outcome, f"robots.txt unreachable: {failed.error}", failed.status)
+                if not rules.allows(target, self.settings.user_agent):
+                    raise _Stop("robots_blocked", f"disallowed by robots.txt: {target}")
             self._bucket(target).acquire()
             response = self._send(target, headers)
             with response:
                 if response.is_redirect:
-                    location = urljoin(target, response.headers.get("Location", ""))
+                    link = make_link(response.headers.get("Location", ""), target)
+                    if link is None:
+                        raise _Stop("3xx", "redirect without a usable Location", response.status_code)
+                    location = link.url
                     if not allowed(location):
                         raise _Stop("3xx", f"redirect to {location} outside the source's domains", response.status_code)
                     target = location
@@ -542,35 +570,36 @@ class WebClient:
         retries: int,
     ) -> FetchResult:
         status = response.status_code
-        validators = {
-            "etag": response.headers.get("ETag"),
-            "last_modified": response.headers.get("Last-Modified"),
-        }
+        etag, last_modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
         if status == 304:
-            return FetchResult(url, canonical, "304", status, final_url, retries=retries, **validators)
+            return FetchResult(
+                url, canonical, "304", status, final_url, etag=etag, last_modified=last_modified, retries=retries
+            )
         if status in RETRY_STATUSES:
             delay = retry_after_seconds(response.headers.get("Retry-After"))
             raise _Retry(f"{status // 100}xx", f"HTTP {status} {response.reason or ''}".strip(), status, delay)
         if status >= 300:
             raise _Stop(f"{status // 100}xx", f"HTTP {status} {response.reason or ''}".strip(), status)
         media_type, charset = content_type(response.headers.get("Content-Type"))
-        declared = int(response.headers.get("Content-Length") or 0)
-        if declared > max_bytes:
-            raise _Stop("too_large", f"response of {declared} bytes exceeds the {max_bytes}-byte limit", status)
-        head, body = b"", bytearray()
+        sniff = media_type in SNIFFED_TYPES
+        not_html = _Stop("skipped_non_html", f"not an HTML page: {media_type or 'no content type'}", status)
+        if not sniff and not is_wanted_type(media_type, b"", accept):
+            raise not_html  # decided from the headers: the body is never downloaded
+        length = response.headers.get("Content-Length", "")
+        if length.isdigit() and int(length) > max_bytes:
+            raise _Stop("too_large", f"response of {length} bytes exceeds the {max_bytes}-byte limit", status)
+        body = bytearray()
         try:
             for chunk in response.iter_content(CHUNK):
-                if not head:
-                    head = chunk[:1024]
-                    if not is_wanted_type(media_type, head, accept):
-                        raise _Stop("skipped_non_html", f"not an HTML page: {media_type or 'no content type'}", status)
+                if sniff and not body and not is_wanted_type(media_type, chunk[:1024], accept):
+                    raise not_html
                 body += chunk
                 if len(body) > max_bytes:
                     raise _Stop("too_large", f"response exceeds the {max_bytes}-byte limit", status)
         except requests.RequestException as exc:
             raise _Retry("network_error", f"connection broken while reading: {_reason(exc)}", status, None) from exc
-        if not body and not is_wanted_type(media_type, b"", accept):
-            raise _Stop("skipped_non_html", f"not an HTML page: {media_type or 'no content type'}", status)
+        if sniff and not body and not is_wanted_type(media_type, b"", accept):
+            raise not_html
         return FetchResult(
             url,
             canonical,
@@ -581,7 +610,8 @@ class WebClient:
             media_type,
             charset,
             retries=retries,
-            **validators,
+            etag=etag,
+            last_modified=last_modified,
         )
 
 
@@ -616,7 +646,7 @@ def is_wanted_type(media_type: str | None, head: bytes, accept: str) -> bool:
     accept_feeds = accept == "list"
     if accept == "any" or media_type in HTML_TYPES or (accept_feeds and media_type in FEED_TYPES):
         return True
-    if media_type not in (None, "application/octet-stream", "text/plain"):
+    if media_type not in SNIFFED_TYPES:
         return False
     start = head.lstrip()[:512].lower()
     if start.startswith(b"%pdf") or start.startswith(b"pk\x03\x04"):
@@ -647,7 +677,6 @@ class Discovery:
     source: str
     articles: list[Link] = field(default_factory=list)
     lists: list[FetchResult] = field(default_factory=list)
-    skipped: list[FetchResult] = field(default_factory=list)  # article links blocked by robots or non-HTML
 
 
 def discover_articles(
@@ -726,12 +755,6 @@ def _failed(result: FetchResult, error: str) -> FetchResult:
     )
 
 
-def fetch_articles(client: WebClient, source: Source, links: Iterable[Link]) -> Iterator[FetchResult]:
-    """Each article page of a source, fetched in turn (pacing and retries per host)."""
-    for link in links:
-        yield client.fetch(link.url, allowed=source.allows)
-
-
 def raw_document(result: FetchResult, source: Source | None) -> RawDocument:
     """The RawDocument of a fetched page: canonical final URL, bytes, HTTP charset, the source's name."""
     return RawDocument(
@@ -758,11 +781,11 @@ def fetch_one(url: str, *, sources: SourcesConfig | None = None) -> RawDocument:
         except ValueError:
             sources = None
     source = sources.source_for_url(url) if sources else None
-    client = WebClient(sources.fetch if sources else FetchSettings(), default_rate=1.0)
+    client = WebClient.for_sources(sources.fetch if sources else FetchSettings(), [source] if source else [])
     try:
         result = client.fetch(url, allowed=source.allows if source else (lambda _: True))
     finally:
         client.close()
     if not result.is_ok:
-        raise FetchError(f"{url}: {result.error or result.outcome}")
+        raise FetchError(result.error or result.outcome)
     return raw_document(result, source)

@@ -306,6 +306,11 @@ def test_the_fetch_command_exits_non_zero_when_pages_failed(
     db = str(tmp_path / "cli.duckdb")
     assert main(["fetch", "--sources", sources, "--source", "city", "--db", db, "--max-pages", "1"]) == EXIT_OK
     assert "2 new" in capsys.readouterr().out
+    before = crawl.sites.city.mark()
+    assert main(["fetch", "--sources", sources, "--source", "city", "--db", db, "--refetch"]) == EXIT_OK
+    assert "0 new, 0 updated, 2 unchanged" in capsys.readouterr().out
+    refetched = [r for r in crawl.sites.city.requests_since(before) if is_article(r.path)]
+    assert sorted(r.path for r in refetched) == sorted(CITY_ARTICLES)  # lists read in full, articles again
     before = crawl.sites.province.mark()
     code = main(["fetch", "--sources", sources, "--source", "province", "--db", db, "--max-pages", "2"])
     assert code == EXIT_REJECTS
@@ -314,3 +319,40 @@ def test_the_fetch_command_exits_non_zero_when_pages_failed(
     assert "/col/col55087/index_2.html" not in paths(crawl.sites.province.requests_since(before))
     assert main(["fetch", "--sources", sources, "--source", "nowhere", "--db", db]) == EXIT_ERROR
     assert "unknown source(s) nowhere" in capsys.readouterr().err
+
+
+# --- planning (pure) -------------------------------------------------------------------------------
+
+
+def test_plan_skips_known_pages_retries_failures_and_places_given_urls() -> None:
+    from flows.fetch_articles import CrawlState, plan_jobs
+    from flows.sources.config import parse_sources
+    from flows.sources.web import Discovery, make_link
+
+    config = parse_sources(
+        {
+            "source": [
+                {"name": "a", "start_urls": ["http://a.example/"], "article_url_pattern": "/p/"},
+                {"name": "b", "start_urls": ["http://b.example/"], "article_url_pattern": "/p/"},
+            ]
+        }
+    )
+    links = [make_link(f"http://a.example/p/{n}.html", "http://a.example/") for n in (1, 2, 3)]
+    found = [
+        Discovery("a", [link for link in links if link]),
+        Discovery("b", [link for link in [make_link("/p/9.html", "http://b.example/")] if link]),
+    ]
+    state = CrawlState(known=frozenset({"http://a.example/p/1.html"}), failed={"a": ("http://a.example/p/7.html",)})
+    given = ["http://b.example/p/10.html?utm_source=x", "http://elsewhere.example/p/1.html"]
+    jobs, rejects = plan_jobs(config.sources, found, state, urls=given)
+    planned = [(job.source.name, job.link.canonical) for job in jobs]
+    assert planned == [  # hosts alternate, so each batch keeps both hosts' threads busy
+        ("a", "http://a.example/p/2.html"),
+        ("b", "http://b.example/p/9.html"),
+        ("a", "http://a.example/p/3.html"),
+        ("b", "http://b.example/p/10.html"),
+        ("a", "http://a.example/p/7.html"),
+    ]
+    assert [r.uri for r in rejects] == ["http://elsewhere.example/p/1.html"]
+    again, _ = plan_jobs(config.sources, found, state, refetch=True)
+    assert ("a", "http://a.example/p/1.html") in [(j.source.name, j.link.canonical) for j in again]
