@@ -391,6 +391,10 @@ def classify_blocks(lines: Sequence[str]) -> tuple[list[Block], list[Removal]]:
             blocks.append(Block(line, is_heading=True))
             i += 1
             continue
+        if not has_next and blocks and is_heading_candidate(line) and not re.search(r"[，,、；;：:]", line):
+            removals.append(Removal("trailing_tag", line))  # a topic tag or column name after the article
+            i += 1
+            continue
         blocks.append(Block(line))
         i += 1
     return blocks, removals
