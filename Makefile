@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean server pool worker deploy
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,25 @@ run: $(STAMP)  ## seeds/ -> warehouse.duckdb, then a summary
 test: $(DEV_STAMP)  ## the whole suite, Prefect server test included
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
+
+# --- running it as a service (README: "Running it as a service") ------------------------------------
+# These targets talk to the server at $PREFECT_API_URL (default: the one `make server` starts).
+PREFECT_PORT ?= 4200
+POOL ?= civic-ingest
+server pool worker deploy: export PREFECT_API_URL ?= http://127.0.0.1:$(PREFECT_PORT)/api
+
+server: $(STAMP)  ## a Prefect server and its UI on http://127.0.0.1:4200 (keep it running)
+	$(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT)
+
+pool: $(STAMP)  ## the process work pool, one flow run at a time: the warehouse has one writer
+	$(BIN)/prefect work-pool create $(POOL) --type process --overwrite
+	$(BIN)/prefect work-pool set-concurrency-limit $(POOL) 1
+
+worker: $(STAMP)  ## runs the deployments' flow runs (keep it running; CIVIC_DB etc. from this environment)
+	$(BIN)/prefect worker start --pool $(POOL)
+
+deploy: pool  ## create or update the deployments of deployments/prefect.yaml
+	$(BIN)/prefect --no-prompt deploy --all --prefect-file deployments/prefect.yaml
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

@@ -157,6 +157,21 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     return _print_summary(summary)
 
 
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from flows.backfill import BackfillError, backfill, plan_backfill
+
+    options = {"max_pages": args.max_pages, "sources_file": args.sources}
+    try:  # invalid parameters fail here, before a flow run (and Prefect's temporary server) starts
+        plan_backfill(args.source, args.date_from, args.date_to, args.urls, **options)
+    except BackfillError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    summary = backfill(
+        source=args.source, date_from=args.date_from, date_to=args.date_to, url_file=args.urls, db=args.db, **options
+    )
+    return _print_summary(summary)
+
+
 def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, max_width: int = 60) -> str:
     """Rows as an aligned text table (CJK characters count double on a terminal)."""
 
@@ -202,6 +217,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
         ("indicators by metric_code", ["metric_code", "indicators"], data["indicators_by_metric"]),
         ("removed text by reason", ["reason", "pieces"], data["removals_by_reason"]),
         ("rejected inputs", ["uri", "stage", "reason", "attempts"], data["rejects"]),
+        (
+            "last runs",
+            ["flow", "finished_at", "new", "updated", "unchanged", "indicators", "rejects"],
+            data["last_runs"],
+        ),
     )
     for title, columns, rows in sections:
         if rows:
@@ -278,6 +298,24 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--refetch", action="store_true", help="download known article pages again")
     fetch.set_defaults(func=cmd_fetch, needs_prefect=True)
 
+    backfill = sub.add_parser(
+        "backfill", help="fetch a source's older articles: a date range (inclusive) and/or a file of URLs"
+    )
+    backfill.add_argument("--source", default="all", metavar="NAME", help="one configured source (default: all)")
+    backfill.add_argument("--from", dest="date_from", metavar="DATE", help="oldest publish date, YYYY-MM-DD")
+    backfill.add_argument("--to", dest="date_to", metavar="DATE", help="newest publish date, YYYY-MM-DD")
+    backfill.add_argument("--urls", metavar="FILE", help="article URLs to fetch too, one a line")
+    backfill.add_argument(
+        "--db", default=settings.DEFAULT_DB, help="warehouse file (default: %(default)s or $CIVIC_DB)"
+    )
+    backfill.add_argument(
+        "--sources", default=settings.DEFAULT_SOURCES, help="sources file (default: %(default)s or $CIVIC_SOURCES)"
+    )
+    backfill.add_argument(
+        "--max-pages", type=_positive_int, default=50, help="list pages per start URL (default: %(default)s)"
+    )
+    backfill.set_defaults(func=cmd_backfill, needs_prefect=True)
+
     inspect = sub.add_parser("inspect", help="parse one file or URL and print the article (no database)")
     inspect.add_argument("target", help="a .txt/.html file or an http(s) URL")
     inspect.add_argument("--json", action="store_true", help="print one JSON object")
@@ -302,12 +340,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def is_warehouse_locked(exc: BaseException) -> bool:
+    """True for WarehouseLocked (checked without importing DuckDB: `inspect` never loads it)."""
+    schema = sys.modules.get("warehouse.schema")
+    return schema is not None and isinstance(exc, schema.WarehouseLocked)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "needs_prefect", False):
         settings.configure_prefect_environment()
     try:
         return int(args.func(args))
+    except RuntimeError as exc:
+        if not is_warehouse_locked(exc):
+            raise
+        print(f"error: {exc}", file=sys.stderr)  # the writer waited CIVIC_LOCK_WAIT seconds and gave up
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print(
             "interrupted: the warehouse keeps every batch committed so far; re-run to complete",

@@ -161,6 +161,9 @@ def test_stats_summarizes_the_warehouse(ingested_seeds, capsys: pytest.CaptureFi
     for province in ("江苏省", "山东省", "陕西省", "吉林省"):
         assert province in out
     assert "duplicate_paragraph" in out
+    last_runs = out.split("last runs\n", 1)[1].splitlines()
+    assert last_runs[0].split() == ["flow", "finished_at", "new", "updated", "unchanged", "indicators", "rejects"]
+    assert last_runs[2].startswith("ingest-files") and last_runs[2].split()[-5:-2] == ["5", "0", "0"]
 
 
 def test_export_writes_parquet_that_duckdb_reads(ingested_seeds, tmp_path: Path, capsys) -> None:
@@ -200,3 +203,20 @@ def test_query_reads_the_snapshot_while_the_warehouse_is_locked(
     assert holder.poll() is None, "the file was still locked during the query"
     assert done.returncode == EXIT_OK, done.stderr
     assert done.stdout.split() == ["n", "5"]
+
+
+def test_a_run_on_a_warehouse_locked_too_long_fails_with_one_line(
+    prefect_harness, seeds_dir: Path, tmp_path: Path, hold_warehouse, monkeypatch, capsys
+) -> None:
+    from flows import settings
+
+    db = tmp_path / "warehouse.duckdb"
+    connect(db).close()
+    holder = hold_warehouse(db)  # an analyst's DuckDB session on the main file, not the snapshot
+    monkeypatch.setattr(settings, "LOCK_WAIT_SECONDS", 0.5)
+
+    assert main(["ingest", str(seeds_dir), "--db", str(db)]) == EXIT_ERROR
+
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith(f"error: warehouse {db} is locked by process {holder.pid}")
+    assert "civic-ingest query" in err
