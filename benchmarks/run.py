@@ -7,14 +7,14 @@ In one run, on the same generated pages (benchmarks/corpus.py, cached under benc
   ingest    `civic-ingest ingest DIR --db FRESH` end to end (process start, Prefect, parse, load, snapshot)
   re-run    the same command on the unchanged corpus
   fetch     `civic-ingest fetch` of the corpus served by http.server on 127.0.0.1, rate limit lifted
-Each command runs as a child process; its peak RSS is the largest sum over its process tree (polled from /proc
-every 50 ms: the ingest process plus its parser workers). Per-stage times come from the run's summary in the
+Each command runs as a child process; its peak memory is the largest sum of PSS over its process tree (polled
+from /proc every 50 ms: the ingest process plus its parser workers, shared pages counted once). Per-stage times come from the run's summary in the
 warehouse's `runs` table. Flows report to a `prefect server` the benchmark starts (as scheduled deployments
 do); --ephemeral lets each command start Prefect's temporary server instead (+8-20 s per command).
 Times are wall clock of one pass, or the best of --repeat passes; CPU seconds are shown beside them so a
 machine busy with other work shows up as wall >> CPU / cores.
-Expected duration on 2 cores: ~9 min for the default 5,000 pages, ~1.5 min with --quick (300 pages);
---rss-series adds ingests of 1k, 5k and 20k pages (~8 min more, 3 GB of disk under bench-out/).
+Expected duration on 2 cores: ~8.5 min for the default 5,000 pages (bare ~210 s, ingest ~100 s, fetch ~165 s),
+~1.5 min with --quick (300 pages); --rss-series adds ingests of 1k and 20k pages (~8 min, 3 GB under bench-out/).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench-out"
 BIN = Path(sys.executable).parent
 CLI = str(BIN / "civic-ingest")
-PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 TARGETS = {
     "ingest / bare": 1.0,  # never worse than 1.3
     "re-run / ingest": 0.10,
@@ -62,21 +62,29 @@ TARGETS = {
 @dataclass
 class Measure:
     wall: float
-    cpu: float  # user + system seconds of the process and its children
-    peak_rss: int = 0  # bytes, largest process-tree sum
+    cpu: float  # user + system seconds of the process tree (descendants as last sampled)
+    peak_rss: int = 0  # bytes, largest process-tree sum of PSS
+    max_rss: int = 0  # bytes, largest RSS of one process of the tree
     output: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 # -- measuring ------------------------------------------------------------------------------------------------
-def tree_rss(pid: int) -> int:
-    """Resident bytes of a process and all its descendants (Linux /proc)."""
+def sample_tree(pid: int, cpu: dict[int, float]) -> int:
+    """Memory of a process and all its descendants (Linux /proc); updates pid -> CPU seconds so far.
+
+    The sum of PSS (proportional set size), not of RSS: forked parser workers share the parent's pages,
+    and RSS would count those once per process.
+    """
     total, stack = 0, [pid]
     while stack:
         p = stack.pop()
         try:
-            with open(f"/proc/{p}/statm") as f:
-                total += int(f.read().split()[1]) * PAGE_SIZE
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                total += next(int(line.split()[1]) * 1024 for line in f if line.startswith("Pss:"))
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+                cpu[p] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
             for task in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{task}/children") as f:
                     stack += [int(c) for c in f.read().split()]
@@ -89,7 +97,7 @@ def run_command(args: Sequence[str], env: dict[str, str]) -> Measure:
     """Run a command, sampling its tree's RSS; raises when it fails."""
     started = time.perf_counter()
     with subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
-        peak = 0
+        peak, cpu = 0, {}
         chunks: list[str] = []
         reader = threading.Thread(target=lambda: chunks.append(proc.stdout.read() if proc.stdout else ""))
         reader.start()
@@ -97,7 +105,7 @@ def run_command(args: Sequence[str], env: dict[str, str]) -> Measure:
             _, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if _:
                 break
-            peak = max(peak, tree_rss(proc.pid))
+            peak = max(peak, sample_tree(proc.pid, cpu))
             time.sleep(0.05)
         wall = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -105,8 +113,10 @@ def run_command(args: Sequence[str], env: dict[str, str]) -> Measure:
     output = "".join(chunks)
     if proc.returncode not in (0, 1):  # 1: finished with rejects
         raise RuntimeError(f"{' '.join(args)} failed ({proc.returncode}):\n{output[-3000:]}")
-    peak = max(peak, usage.ru_maxrss * 1024)  # a process that lived shorter than one sample
-    return Measure(wall, usage.ru_utime + usage.ru_stime, peak, output)
+    peak = peak or usage.ru_maxrss * 1024  # a process that lived shorter than one sample
+    max_rss = usage.ru_maxrss * 1024  # largest of the process and the descendants it waited for
+    cpu.setdefault(proc.pid, usage.ru_utime + usage.ru_stime)  # a process that lived shorter than one sample
+    return Measure(wall, sum(cpu.values()), peak, max_rss, output)
 
 
 def best_of(repeat: int, measure: Callable[[], Measure]) -> Measure:
@@ -177,18 +187,32 @@ def fetch_ready(env: dict[str, str]) -> bool:
     return probe.returncode == 0
 
 
-def measure_fetch(corpus: Path, pages: int, work: Path, env: dict[str, str]) -> Measure | None:
-    """FETCH MEASUREMENT — fill in when `civic-ingest fetch` lands (flows/fetch_articles.py, owned elsewhere).
+def measure_fetch(corpus: Path, work: Path, env: dict[str, str]) -> Measure | None:
+    """`civic-ingest fetch` of the corpus served on 127.0.0.1 into a fresh warehouse; None when there is no fetch.
 
-    Plan: serve(corpus); write work/"sources.toml" with one source whose start_urls is BASE/lists/all.html
-    (every article on one list page; lists/<site>/index.html are paginated alternatives), an
-    article_url_pattern matching /pages/, rate_limit lifted (e.g. 10000) and max_list_pages 1; run
-    `civic-ingest fetch --sources FILE --db FRESH` through run_command; return the Measure with
-    extra = last_run(db) (+ requests and articles per second; download+decode time from its timings).
+    One source whose start page lists every article (lists/all.html), rate limit lifted.
     """
     if not fetch_ready(env):
         return None
-    return None
+    server, base = serve(corpus)
+    try:
+        sources = work / "sources.toml"
+        sources.write_text(
+            "[[source]]\n"
+            'name = "bench"\n'
+            f'start_urls = ["{base}/lists/all.html"]\n'
+            'article_url_pattern = "/pages/"\n'
+            "rate_limit = 100000.0\n"
+            "max_list_pages = 1\n",
+            encoding="utf-8",
+        )
+        db = work / "fetch.duckdb"
+        m = run_command([CLI, "fetch", "--sources", str(sources), "--db", str(db)], env)
+        m.extra = last_run(db)
+        return m
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 # -- Prefect --------------------------------------------------------------------------------------------------
@@ -262,14 +286,27 @@ def report(results: dict[str, Any]) -> str:
     ]
     fetch = results.get("fetch")
     if fetch:
-        rows.append(("fetch, served corpus", f"{fetch['wall']:.1f}s  {fetch.get('articles_s', 0):.1f} articles/s", ""))
+        rows += [
+            (
+                "fetch, served corpus",
+                f"{fetch['wall']:.1f}s  cpu {fetch['cpu']:.1f}s  {fetch['pages_s']:.1f} articles/s",
+                "",
+            ),
+            ("  stages (s)", "  ".join(f"{k} {v:.1f}" for k, v in fetch["timings"].items()), ""),
+            ("  download (fetch stage)", f"{results['fetch_download_pages_s']:.0f} pages/s", ">= 200 pages/s"),
+            ("fetch / ingest", f"{results['ratio_fetch_ingest']:.2f}", "<= 1.2"),
+        ]
     else:
         rows.append(("fetch, served corpus", "not measured: `civic-ingest fetch` not ready", ""))
     rows += [
         ("ingest / bare", f"{results['ratio_ingest_bare']:.2f}", "<= 1.0 (never > 1.3)"),
         ("re-run / ingest", f"{results['ratio_rerun_ingest']:.3f}", "<= 0.10"),
         ("load rows/s", f"{results['load_rows_s']:,.0f} ({first['rows']:,} rows)", ">= 200,000"),
-        ("peak RSS, ingest tree", f"{mib(first['peak_rss']):.0f} MiB", "<= 1024 MiB at 5k"),
+        (
+            "peak memory, ingest",
+            f"{mib(first['peak_rss']):.0f} MiB (process tree, PSS); largest process RSS {mib(first['max_process_rss']):.0f} MiB",
+            "<= 1024 MiB at 5k",
+        ),
         (
             "warehouse on disk",
             f"{mib(results['warehouse_bytes']):.1f} MiB (+ snapshot {mib(results['snapshot_bytes']):.1f})",
@@ -277,7 +314,7 @@ def report(results: dict[str, Any]) -> str:
         ),
     ]
     for n, rss in results.get("rss_series", {}).items():
-        rows.append((f"peak RSS at {n} pages", f"{mib(rss):.0f} MiB", "flat"))
+        rows.append((f"peak memory at {n} pages", f"{mib(rss):.0f} MiB", "flat"))
     rows.append(("load average at start / end", results["loadavg"], ""))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
@@ -299,6 +336,7 @@ def summarize(m: Measure, pages: int) -> dict[str, Any]:
         "cpu": round(m.cpu, 2),
         "pages_s": round(pages / m.wall, 1),
         "peak_rss": m.peak_rss,
+        "max_process_rss": m.max_rss,
         "timings": summary.get("timings", {}),
         "flow_s": flow_s,
         "rows": loaded_rows(summary) if summary else 0,
@@ -340,12 +378,13 @@ def main() -> int:
         print(f"  {first.wall:.1f}s; re-run ...", file=sys.stderr)
         again = ingest(corpus, db, env, args.repeat, fresh=False)
         print(f"  {again.wall:.1f}s; fetch ...", file=sys.stderr)
-        fetch = measure_fetch(corpus, pages, work, env)
+        fetch = measure_fetch(corpus, work, env)
         rss_series = {}
         if args.rss_series:
             for n in (1000, 5000, 20000):
                 print(f"  RSS series: {n} pages ...", file=sys.stderr)
-                rss_series[n] = ingest(ensure_corpus_dir(n), work / f"rss-{n}.duckdb", env).peak_rss
+                again_n = first if n == pages else ingest(ensure_corpus_dir(n), work / f"rss-{n}.duckdb", env)
+                rss_series[n] = again_n.peak_rss
     finally:
         if server is not None:
             stop(server)
@@ -372,6 +411,8 @@ def main() -> int:
     results["load_rows_s"] = round(results["ingest"]["rows"] / load_s) if load_s else 0
     if fetch:
         results["ratio_fetch_ingest"] = round(fetch.wall / first.wall, 3)
+        fetch_s = results["fetch"]["timings"].get("fetch", 0.0)
+        results["fetch_download_pages_s"] = round(len(files) / fetch_s, 1) if fetch_s else 0
     results["bench_seconds"] = round(time.perf_counter() - began, 1)
     print(report(results))
     print(f"benchmark took {results['bench_seconds']:.0f}s")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Sequence
 from functools import cache
 
@@ -41,6 +42,7 @@ META_TITLE = ("ArticleTitle", "og:title", "title")
 META_DATE = ("PubDate", "pubdate", "publishdate", "article:published_time", "firstpublishedtime", "Maketime")
 META_SOURCE = ("ContentSource", "source", "og:site_name", "SiteName")
 META_AUTHOR = ("Author", "author", "article:author")
+ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)  # XPath translate(), not str.lower()
 TITLE_SEPARATOR = re.compile(r"\s*(?:[_|｜]|--|—{1,2}|-\s)\s*")
 
 
@@ -56,35 +58,41 @@ def parse_html(html: str, *, uri: str) -> lxml.html.HtmlElement:
     return root
 
 
-def _meta(root: lxml.html.HtmlElement, names: Sequence[str]) -> str | None:
+def _meta_tags(root: lxml.html.HtmlElement) -> list[dict[str, str]]:
+    """Attributes of every <meta> in the page, in document order (read once, searched for each field)."""
+    return [dict(element.attrib) for element in root.xpath("//meta")]
+
+
+def _meta(metas: Sequence[dict[str, str]], names: Sequence[str]) -> str | None:
+    """Content of the first <meta> whose name, property or itemprop is one of `names` (ASCII case ignored)."""
     for name in names:
+        wanted = name.lower()
         for attr in ("name", "property", "itemprop"):
-            values = root.xpath(
-                f"//meta[translate(@{attr},'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz')"
-                f"='{name.lower()}']/@content"
-            )
-            for value in values:
-                if value and value.strip():
-                    return str(value).strip()
+            for meta in metas:
+                if attr in meta and meta[attr].translate(ASCII_LOWER) == wanted:
+                    value = meta.get("content")
+                    if value and value.strip():
+                        return value.strip()
     return None
 
 
 def page_metadata(root: lxml.html.HtmlElement, html: str) -> PageMetadata:
     """Title, date, outlet and author from the CMS <meta> block, with htmldate for the date."""
-    title = _meta(root, META_TITLE)
+    metas = _meta_tags(root)
+    title = _meta(metas, META_TITLE)
     if not title:
         heading = root.xpath("string(//h1)").strip()
         page_title = root.xpath("string(//title)").strip()
         title = heading or (TITLE_SEPARATOR.split(page_title)[0] if page_title else None)
-    raw_date = _meta(root, META_DATE)
+    raw_date = _meta(metas, META_DATE)
     published = parse_date(raw_date) if raw_date else None
     if published is None:
         found = find_date(html, extensive_search=True, original_date=True, outputformat="%Y-%m-%d")
         published = parse_date(found) if found else None
-    source = _meta(root, META_SOURCE)
+    source = _meta(metas, META_SOURCE)
     if source:
         source = parse_outlet(f"来源:{source}") or source
-    return PageMetadata(title=title or None, published_date=published, source=source, author=_meta(root, META_AUTHOR))
+    return PageMetadata(title=title or None, published_date=published, source=source, author=_meta(metas, META_AUTHOR))
 
 
 def element_lines(element: lxml.html.HtmlElement) -> list[str]:
@@ -125,10 +133,24 @@ def selector_xpath(selector: str) -> str:
         raise ValueError(f"bad CSS selector {selector!r}: {exc}") from exc
 
 
+def _ids_and_classes(root: lxml.html.HtmlElement) -> set[str]:
+    """'#id' and '.class' of every element of the page, gathered in one walk over it."""
+    found: set[str] = set()
+    for value in root.xpath("//@id | //@class"):
+        if value.attrname == "id":
+            found.add(f"#{value}")
+        else:
+            found.update(f".{token}" for token in value.split())
+    return found
+
+
 def body_container(root: lxml.html.HtmlElement, selector: str | None) -> lxml.html.HtmlElement | None:
     """The article body element named by a site's selector or a known CMS container, if present."""
     selectors = (selector, *KNOWN_BODY_SELECTORS) if selector else KNOWN_BODY_SELECTORS
+    present = _ids_and_classes(root)
     for css in selectors:
+        if css in KNOWN_BODY_SELECTORS and css not in present:
+            continue  # no element has this id or class: skip a walk over the page (most pages have one CMS)
         for element in root.xpath(selector_xpath(css)):
             if len(element.text_content().strip()) >= MIN_BODY_CHARS:
                 return element

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 from parsers.records import Article
+from warehouse.schema import connect
 
 # Arrow schemas mirror the tables column for column (see migrations/001_core_tables.sql).
 DOCUMENT_COLUMNS = pa.schema(
@@ -78,6 +82,8 @@ CLEANING_COLUMNS = pa.schema(
     [("doc_id", pa.string()), ("ordinal", pa.int32()), ("reason", pa.string()), ("text", pa.string())]
 )
 CHILD_TABLES = ("sections", "paragraphs", "indicators", "cleaning_log")
+# Write-ahead log size at which a held-open warehouse is checkpointed (DuckDB's default is 16MB).
+LOAD_CHECKPOINT = "64MB"
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,10 +117,16 @@ class LoadResult:
     new_doc_ids: list[str] = field(default_factory=list)
 
 
-def _table(rows: Sequence[tuple[Any, ...]], schema: pa.Schema) -> pa.Table:
-    """An Arrow table from row tuples in the schema's column order (built column by column: ~10x from_pylist)."""
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(schema)
-    arrays = [pa.array(column, type=f.type) for column, f in zip(columns, schema, strict=True)]
+def _table(records: Sequence[Any], schema: pa.Schema, **given: Sequence[Any]) -> pa.Table:
+    """An Arrow table of records whose attributes are named like the columns; other columns are `given`.
+
+    Built column by column from the attributes (operator.attrgetter), not row by row through dicts: no
+    Python object per row, ~5x faster on a batch of 50k rows.
+    """
+    arrays = [
+        pa.array(given[f.name] if f.name in given else list(map(attrgetter(f.name), records)), type=f.type)
+        for f in schema
+    ]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
@@ -131,73 +143,58 @@ def _insert(con: duckdb.DuckDBPyConnection, table_name: str, table: pa.Table) ->
     return int(table.num_rows)
 
 
-def document_rows(
-    articles: Sequence[Article], first_seen: dict[str, datetime], now: datetime
-) -> list[tuple[Any, ...]]:
-    """Rows of `documents`, in DOCUMENT_COLUMNS order."""
-    return [
-        (
-            a.doc_id,
-            a.uri,
-            a.source_name,
-            a.title,
-            a.published_date,
-            a.source,
-            a.author,
-            a.region_province,
-            a.region_city,
-            a.content_hash,
-            a.text_hash,
-            None,  # duplicate_of: set by link_reposts
-            a.parser_version,
-            a.char_count,
-            first_seen.get(a.doc_id, now),
-            now,
-        )
-        for a in articles
-    ]
+def document_table(articles: Sequence[Article], first_seen: dict[str, datetime], now: datetime) -> pa.Table:
+    """The `documents` rows of a batch (duplicate_of is set afterwards by link_reposts)."""
+    return _table(
+        articles,
+        DOCUMENT_COLUMNS,
+        duplicate_of=[None] * len(articles),
+        ingested_at=[first_seen.get(a.doc_id, now) for a in articles],
+        updated_at=[now] * len(articles),
+    )
 
 
 def child_tables(articles: Sequence[Article]) -> dict[str, pa.Table]:
     """Arrow tables of sections, paragraphs, indicators and cleaning log rows for a batch."""
-    sections: list[tuple[Any, ...]] = []
-    paragraphs: list[tuple[Any, ...]] = []
-    indicators: list[tuple[Any, ...]] = []
-    removals: list[tuple[Any, ...]] = []
+    children: dict[str, tuple[list[Any], list[str]]] = {t: ([], []) for t in CHILD_TABLES}
+    removal_ordinals: list[int] = []
     for a in articles:
-        doc_id = a.doc_id
-        sections += [(s.section_id, doc_id, s.parent_id, s.level, s.ordinal, s.heading) for s in a.sections]
-        paragraphs += [(p.paragraph_id, doc_id, p.section_id, p.ordinal, p.text) for p in a.paragraphs]
-        indicators += [
-            (
-                i.indicator_id,
-                doc_id,
-                i.section_id,
-                i.paragraph_id,
-                i.ordinal,
-                i.metric,
-                i.metric_code,
-                i.value,
-                i.unit,
-                i.unit_implied,
-                i.qualifier,
-                i.raw_text,
-                i.sentence,
-                i.region,
-                i.region_province,
-                i.period,
-                i.period_start,
-                i.period_end,
-            )
-            for i in a.indicators
-        ]
-        removals += [(doc_id, n, r.reason, r.text) for n, r in enumerate(a.removals)]
+        for table_name, records in (
+            ("sections", a.sections),
+            ("paragraphs", a.paragraphs),
+            ("indicators", a.indicators),
+            ("cleaning_log", a.removals),
+        ):
+            children[table_name][0].extend(records)
+            children[table_name][1].extend([a.doc_id] * len(records))
+        removal_ordinals.extend(range(len(a.removals)))
     return {
-        "sections": _table(sections, SECTION_COLUMNS),
-        "paragraphs": _table(paragraphs, PARAGRAPH_COLUMNS),
-        "indicators": _table(indicators, INDICATOR_COLUMNS),
-        "cleaning_log": _table(removals, CLEANING_COLUMNS),
+        "sections": _table(children["sections"][0], SECTION_COLUMNS, doc_id=children["sections"][1]),
+        "paragraphs": _table(children["paragraphs"][0], PARAGRAPH_COLUMNS, doc_id=children["paragraphs"][1]),
+        "indicators": _table(children["indicators"][0], INDICATOR_COLUMNS, doc_id=children["indicators"][1]),
+        "cleaning_log": _table(
+            children["cleaning_log"][0],
+            CLEANING_COLUMNS,
+            doc_id=children["cleaning_log"][1],
+            ordinal=removal_ordinals,
+        ),
     }
+
+
+@contextmanager
+def held_open(db: str | Path, *, wait_seconds: float) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse held open for a run of batch loads.
+
+    Each batch's own connection then joins this one database instance, and closing it no longer
+    checkpoints the whole file (measured: half the load time at 500 articles a batch). DuckDB still
+    checkpoints each LOAD_CHECKPOINT of log, which bounds memory and replay, and once at the end.
+    """
+    con = connect(db, wait_seconds=wait_seconds)
+    try:
+        con.execute(f"SET checkpoint_threshold = '{LOAD_CHECKPOINT}'")
+        yield con
+    finally:
+        con.close()
 
 
 def known_documents(con: duckdb.DuckDBPyConnection, uris: Sequence[str]) -> dict[str, tuple[str, str]]:
@@ -343,7 +340,7 @@ def upsert_batch(
                 con.unregister("_replaced")
         if changed:
             first_seen = {doc_id: t for doc_id, (_, _, t, _) in existing.items()}
-            result.rows += _insert(con, "documents", _table(document_rows(changed, first_seen, now), DOCUMENT_COLUMNS))
+            result.rows += _insert(con, "documents", document_table(changed, first_seen, now))
             for table_name, table in child_tables(changed).items():
                 result.rows += _insert(con, table_name, table)
             old_hashes = [existing[a.doc_id][3] for a in changed if a.doc_id in existing]
