@@ -29,7 +29,7 @@ from flows.sources.config import FetchSettings, Source, load_sources
 from flows.sources.web import Discovery, FetchResult, Link, WebClient, discover_articles, make_link, raw_document
 from flows.summary import RunSummary
 from parsers.records import content_hash
-from warehouse.load import FetchState, Reject
+from warehouse.load import BATCHES_PER_HOLD, FetchState, Reject, held_open
 from warehouse.queries import failed_article_urls, known_page_urls, list_validators
 from warehouse.schema import connect
 
@@ -233,8 +233,11 @@ def crawl_sources(
         summary.timings.update({"discover": time.perf_counter() - t0})
         logger.info("%d article pages to fetch (%d already known)", len(jobs), len(state.known))
         progress = Progress(len(jobs), "pages")
-        for batch in batched(jobs, batch_size):
-            load_pages(client, batch, db=db, summary=summary, selectors=selectors, workers=workers)
+        # Held open across batches, as in ingest-files: a batch's commit then does not checkpoint the whole file.
+        for batches in batched(batched(jobs, batch_size), BATCHES_PER_HOLD):
+            with held_open(db, wait_seconds=settings.LOCK_WAIT_SECONDS):
+                for batch in batches:
+                    load_pages(client, batch, db=db, summary=summary, selectors=selectors, workers=workers)
             progress.advance(len(batch))
         # List pages last: their validators must not say "seen" before their articles are in the warehouse.
         t1 = time.perf_counter()

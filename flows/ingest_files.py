@@ -16,10 +16,8 @@ from flows.pipeline import Progress, batched, finish_run, load_batch, parse_batc
 from flows.sources.seeds import discover_files, read_file
 from flows.summary import RunSummary
 from parsers.records import PARSER_VERSION, RawDocument
-from warehouse.load import Reject, held_open, known_documents
+from warehouse.load import BATCHES_PER_HOLD, Reject, held_open, known_documents
 from warehouse.schema import connect
-
-BATCHES_PER_HOLD = 10  # batches loaded while the warehouse is held open (5,000 files at the default size)
 
 
 @task(name="read-files", cache_policy=NO_CACHE)

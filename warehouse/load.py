@@ -181,6 +181,9 @@ def child_tables(articles: Sequence[Article]) -> dict[str, pa.Table]:
     }
 
 
+BATCHES_PER_HOLD = 10  # batches loaded while the warehouse is held open (5,000 files at the default size)
+
+
 @contextmanager
 def held_open(db: str | Path, *, wait_seconds: float) -> Iterator[duckdb.DuckDBPyConnection]:
     """The warehouse held open for a run of batch loads.
