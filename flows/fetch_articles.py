@@ -29,7 +29,7 @@ from flows.sources.config import FetchSettings, Source, load_sources
 from flows.sources.web import Discovery, FetchResult, Link, WebClient, discover_articles, make_link, raw_document
 from flows.summary import RunSummary
 from parsers.records import content_hash
-from warehouse.load import BATCHES_PER_HOLD, FetchState, Reject, held_open
+from warehouse.load import BATCHES_PER_HOLD, FetchState, Reject, held_open, sweep_host_boilerplate
 from warehouse.queries import failed_article_urls, known_page_urls, list_validators
 from warehouse.schema import connect
 
@@ -248,10 +248,23 @@ def crawl_sources(
             list_results += [("list", r) for r in discovery.lists]
         summary.rejects += failure_rejects(list_results)
         load_batch(db, [], (), list_states)
+        swept = sweep_boilerplate(db)
+        if swept:
+            summary.removals_by_reason["host_boilerplate"] += swept
         summary.timings.update({"load": time.perf_counter() - t1})
     finally:
         client.close()
     return summary
+
+
+@task(name="sweep-boilerplate", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
+def sweep_boilerplate(db: str) -> int:
+    """Drop paragraphs that repeat across pages of one host (site footers, disclaimers); returns how many."""
+    con = connect(db, wait_seconds=settings.LOCK_WAIT_SECONDS)
+    try:
+        return sweep_host_boilerplate(con)
+    finally:
+        con.close()
 
 
 def load_pages(

@@ -372,3 +372,55 @@ def record_run(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> None:
         f"INSERT OR REPLACE INTO runs ({', '.join(columns)}) VALUES ({placeholders})",
         [row[c] for c in columns],
     )
+
+
+# Paragraphs printed on at least this many pages of one host are that site's boilerplate (footers,
+# disclaimers, "欢迎转载…" notices), not article text.
+HOST_BOILERPLATE_MIN_PAGES = 3
+HOST = "regexp_extract(d.uri, '^[A-Za-z]+://([^/:]+)', 1)"
+
+
+def sweep_host_boilerplate(con: duckdb.DuckDBPyConnection, *, min_pages: int = HOST_BOILERPLATE_MIN_PAGES) -> int:
+    """Remove paragraphs that repeat across `min_pages` or more fetched pages of one host; returns how many.
+
+    Each removed paragraph (and any figure read from it) leaves a `host_boilerplate` row in cleaning_log,
+    all in one transaction. Idempotent: a second sweep finds nothing new.
+    """
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _boilerplate AS
+            SELECT {HOST} AS host, p.text
+            FROM paragraphs p JOIN documents d USING (doc_id)
+            WHERE d.uri LIKE 'http%'
+            GROUP BY ALL HAVING count(DISTINCT p.doc_id) >= ?
+            """,
+            [min_pages],
+        )
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _gone AS
+            SELECT p.paragraph_id, p.doc_id, p.text,
+                   coalesce((SELECT max(c.ordinal) FROM cleaning_log c WHERE c.doc_id = p.doc_id), -1)
+                   + row_number() OVER (PARTITION BY p.doc_id ORDER BY p.ordinal) AS log_ordinal
+            FROM paragraphs p JOIN documents d USING (doc_id)
+            JOIN _boilerplate b ON b.text = p.text AND b.host = {HOST}
+            """
+        )
+        row = con.execute("SELECT count(*) FROM _gone").fetchone()
+        removed = int(row[0]) if row else 0
+        con.execute(
+            "INSERT INTO cleaning_log (doc_id, ordinal, reason, text) "
+            "SELECT doc_id, log_ordinal, 'host_boilerplate', text FROM _gone"
+        )
+        con.execute("DELETE FROM indicators WHERE paragraph_id IN (SELECT paragraph_id FROM _gone)")
+        con.execute("DELETE FROM paragraphs WHERE paragraph_id IN (SELECT paragraph_id FROM _gone)")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.execute("DROP TABLE IF EXISTS _gone")
+        con.execute("DROP TABLE IF EXISTS _boilerplate")
+    return removed

@@ -12,8 +12,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from parsers.records import Article
-from warehouse.load import Reject, upsert_batch
+from parsers.records import Article, Paragraph, stable_id
+from warehouse.load import Reject, sweep_host_boilerplate, upsert_batch
 from warehouse.queries import PUBLIC_TABLES, table_counts
 from warehouse.schema import connect
 
@@ -170,3 +170,42 @@ def test_loaded_input_clears_its_reject_and_repeated_rejects_count_attempts(
 
     rows = warehouse.execute("SELECT uri, stage, reason, attempts FROM rejects").fetchall()
     assert rows == [("b.txt", "clean", "no article body", 2)]
+
+
+def _page(uri: str, paragraphs: list[str]) -> Article:
+    doc_id = stable_id("doc", uri)
+    return Article(
+        doc_id=doc_id,
+        uri=uri,
+        source_name="site",
+        title=uri,
+        published_date=None,
+        source=None,
+        author=None,
+        region_province=None,
+        region_city=None,
+        content_hash=stable_id(uri, *paragraphs),
+        text_hash=stable_id(*paragraphs),
+        paragraphs=tuple(Paragraph(stable_id(doc_id, "p", n), n, None, t) for n, t in enumerate(paragraphs)),
+        char_count=sum(map(len, paragraphs)),
+    )
+
+
+def test_paragraphs_repeated_across_pages_of_one_host_are_swept_as_boilerplate(tmp_path: Path) -> None:
+    notice = "本网站所载文章仅供参考，转载请注明出处，如有侵权请与本站联系删除。"
+    pages = [
+        _page(f"http://mz.example.gov.cn/art/{n}.html", [f"第{n}篇文章的正文内容，全市社会组织达到{n}00家。", notice])
+        for n in range(3)
+    ]
+    other_host = _page("http://news.example.com/a.html", ["另一个网站的正文。", notice])
+    con = connect(tmp_path / "w.duckdb")
+    try:
+        upsert_batch(con, [*pages, other_host])
+        assert sweep_host_boilerplate(con) == 3
+        assert sweep_host_boilerplate(con) == 0  # idempotent
+        kept = [t for (t,) in con.execute("SELECT text FROM paragraphs ORDER BY doc_id, ordinal").fetchall()]
+        assert kept.count(notice) == 1  # only on the other host, where it appears once
+        logged = con.execute("SELECT count(*) FROM cleaning_log WHERE reason = 'host_boilerplate'").fetchone()
+        assert logged == (3,)
+    finally:
+        con.close()
