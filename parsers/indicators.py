@@ -235,7 +235,8 @@ def _is_date_code_or_year(number: str, unit: str, before: str, after: str, *, ha
     """Arabic numbers that are not measurements: years, dates, times, codes, ranges, grade labels."""
     if before and (before[-1].isdigit() or before[-1] in ".．"):
         return True
-    if not unit and (DATE_OR_TIME_AFTER.match(after) or LIST_NUMBER_AFTER.match(after)):
+    at_item_start = not before.strip() or before.rstrip()[-1] in "。；;：:"
+    if not unit and (DATE_OR_TIME_AFTER.match(after) or (at_item_start and LIST_NUMBER_AFTER.match(after))):
         return True
     if unit in ("年", "") and YEAR_LIKE.match(number.lstrip("-−")) and not has_scale:
         return True
