@@ -100,6 +100,9 @@ RELATED_LIST_HEADER = re.compile(
     r"^(?:往期(?:推荐|回顾|精选)|推荐阅读|延伸阅读|相关(?:新闻|阅读|链接|稿件|文章|推荐))[:：]?$"
 )
 MAX_LINK_TITLE = 50
+LIST_ITEM = re.compile(r"^[-•·▪●◆■]\s")
+MIN_LINK_RUN = 3
+TRAILING_DATE = re.compile(r"(?:19|20)\d{2}[-/.年]\d{1,2}[-/.月]\d{1,2}日?\s*$")
 
 # --- headings ------------------------------------------------------------------------------------
 CN_DIGITS = "一二三四五六七八九十百零〇"
@@ -250,10 +253,30 @@ def strip_furniture(lines: Iterable[str]) -> tuple[list[str], list[str], list[Re
                 elif kinds[j] != "metadata_line":
                     break
                 j -= 1
+    _mark_link_lists(kept, kinds)
     body = [line for line, kind in zip(kept, kinds, strict=True) if kind is None]
     metadata = _join_label_values([line for line, kind in zip(kept, kinds, strict=True) if kind == "metadata_line"])
     removals = [Removal(kind, line) for line, kind in zip(kept, kinds, strict=True) if kind]
     return body, metadata, removals
+
+
+def _is_link_item(line: str) -> bool:
+    """A list item that reads like a link to another article: short, unfinished, often dated."""
+    return bool(LIST_ITEM.match(line)) and len(line) <= MAX_LINK_TITLE and not is_complete(line)
+
+
+def _mark_link_lists(lines: Sequence[str], kinds: list[str | None]) -> None:
+    """Runs of MIN_LINK_RUN+ link-like list items (trafilatura's "- title 2024-01-07"), or a dated one: related links."""
+    n = 0
+    while n < len(lines):
+        end = n
+        while end < len(lines) and kinds[end] is None and _is_link_item(lines[end]):
+            end += 1
+        run = range(n, end)
+        if len(run) >= MIN_LINK_RUN or any(TRAILING_DATE.search(lines[i]) for i in run):
+            for i in run:
+                kinds[i] = "related_links"
+        n = max(end, n + 1)
 
 
 def _join_label_values(lines: list[str]) -> list[str]:

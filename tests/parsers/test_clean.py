@@ -86,3 +86,13 @@ def test_two_line_heading_and_numbered_headings() -> None:
 def test_lead_ins_are_not_headings() -> None:
     lines = ["标题", "一是加强登记管理。全年新登记社会组织312家。", "培育制度日益完备。省民政厅制定了若干措施。"]
     assert not any(b.is_heading for b in clean_lines(lines).blocks)
+
+
+def test_lists_of_links_to_other_articles_are_removed_and_logged() -> None:
+    links = ["- 优化社区治理服务体系建设2021-12-14", "- 规范慈善事业典型经验2022-04-01", "- 深化残疾人福利专项行动"]
+    steps = ["- 建立一套制度，明确职责分工。", "- 完善一张清单，逐项推进落实。"]
+    cleaned = clean_lines(["标题", BODY[0], *steps, BODY[1], *links])
+    texts = [b.text for b in cleaned.blocks]
+    assert steps[0] in texts and steps[1] in texts  # a list inside the article stays
+    assert not any(link in texts for link in links)
+    assert [r.text for r in cleaned.removals if r.reason == "related_links"] == links
