@@ -40,7 +40,7 @@ def split_unchanged(db: str, raws: Sequence[RawDocument]) -> tuple[list[RawDocum
         known = known_documents(con, [r.uri for r in raws])
     finally:
         con.close()
-    is_unchanged = [known.get(r.uri) == (r.content_hash, PARSER_VERSION) for r in raws]  # hash each once
+    is_unchanged = [known.get(r.uri) == (r.content_hash, PARSER_VERSION) for r in raws]
     changed = [r for r, same in zip(raws, is_unchanged, strict=True) if not same]
     unchanged = [r for r, same in zip(raws, is_unchanged, strict=True) if same]
     return changed, unchanged

@@ -32,10 +32,11 @@ class RawDocument:
     http_charset: str | None = None  # charset from the Content-Type header, if any
     source_name: str = "local"  # configured source, or "local" for files
     default_region: str | None = None  # a source's region, used when the text names none
+    # Hashed once here: the unchanged-check in the parent process and the parser in a worker both need it.
+    content_hash: str = field(init=False, compare=False)
 
-    @property
-    def content_hash(self) -> str:
-        return content_hash(self.content)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "content_hash", content_hash(self.content))
 
 
 @dataclass(frozen=True, slots=True)

@@ -249,8 +249,3 @@ def article_region(title: str, body: str, *, default: str | None = None) -> Arti
     counties = {p.name for p in title_places + body_places if p.level == COUNTY and p.city == (city or province)}
     county = _dominant(county_score, counties, parent_count, title_names) if (city or municipality) else None
     return ArticleRegion(province, city, county)
-
-
-def _province_of(name: str) -> str | None:
-    place = place_by_name(name)
-    return place.province if place else None
