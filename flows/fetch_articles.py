@@ -24,12 +24,12 @@ from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
 from flows import settings
-from flows.pipeline import Progress, batched, finish_run, load_batch, parse_batch
+from flows.pipeline import BatchLoader, Progress, batched, finish_run, load_batch, parse_batch
 from flows.sources.config import FetchSettings, Source, load_sources
 from flows.sources.web import Discovery, FetchResult, Link, WebClient, discover_articles, make_link, raw_document
 from flows.summary import RunSummary
 from parsers.records import content_hash
-from warehouse.load import BATCHES_PER_HOLD, FetchState, Reject, held_open, sweep_host_boilerplate
+from warehouse.load import FetchState, Reject, sweep_host_boilerplate
 from warehouse.queries import failed_article_urls, known_page_urls, list_validators
 from warehouse.schema import connect
 
@@ -233,12 +233,10 @@ def crawl_sources(
         summary.timings.update({"discover": time.perf_counter() - t0})
         logger.info("%d article pages to fetch (%d already known)", len(jobs), len(state.known))
         progress = Progress(len(jobs), "pages")
-        # Held open across batches, as in ingest-files: a batch's commit then does not checkpoint the whole file.
-        for batches in batched(batched(jobs, batch_size), BATCHES_PER_HOLD):
-            with held_open(db, wait_seconds=settings.LOCK_WAIT_SECONDS):
-                for batch in batches:
-                    load_pages(client, batch, db=db, summary=summary, selectors=selectors, workers=workers)
-            progress.advance(len(batch))
+        with BatchLoader(db, summary) as loader:
+            for batch in batched(jobs, batch_size):
+                load_pages(client, batch, loader=loader, selectors=selectors, workers=workers)
+                progress.advance(len(batch))
         # List pages last: their validators must not say "seen" before their articles are in the warehouse.
         t1 = time.perf_counter()
         list_states, list_results = [], []
@@ -247,7 +245,7 @@ def crawl_sources(
             list_states += [page_state(discovery.source, "list", r) for r in discovery.lists if r.requested]
             list_results += [("list", r) for r in discovery.lists]
         summary.rejects += failure_rejects(list_results)
-        load_batch(db, [], (), list_states)
+        load_batch(db, fetch_states=list_states)
         swept = sweep_boilerplate(db)
         if swept:
             summary.removals_by_reason["host_boilerplate"] += swept
@@ -271,36 +269,33 @@ def load_pages(
     client: WebClient,
     jobs: Sequence[Job],
     *,
-    db: str,
-    summary: RunSummary,
+    loader: BatchLoader,
     selectors: dict[str, str],
     workers: int | None = None,
 ) -> None:
-    """Fetch, parse and load one batch of article pages, their crawl state in the same transaction."""
+    """Fetch and parse one batch of article pages; the loader commits them with their crawl state."""
+    summary = loader.summary
     t0 = time.perf_counter()
     fetched = fetch_pages(quote(client), quote(jobs))
     t1 = time.perf_counter()
     raws = {id(result): raw_document(result, job.source) for job, result in fetched if result.is_ok}
-    articles, rejects = parse_batch(list(raws.values()), selectors, workers)
-    t2 = time.perf_counter()
-    loaded = {a.uri: a.doc_id for a in articles}
+    rows, rejects = parse_batch(list(raws.values()), selectors, workers)
+    summary.timings.update({"fetch": t1 - t0, "parse": time.perf_counter() - t1})
+    loaded = dict(zip(rows.column("uri"), rows.column("doc_id"), strict=True))
     states = [
         page_state(job.source.name, "article", r, loaded.get(raws[id(r)].uri) if r.is_ok else None)
         for job, r in fetched
         if r.requested
     ]
-    result = load_batch(db, articles, rejects, states)
-    t3 = time.perf_counter()
     for job, r in fetched:
         count_fetches(summary.fetch_counts, job.source.name, [r])
     summary.inputs += len(raws)
-    summary.add_articles(articles, result)
-    summary.rejects += rejects + failure_rejects(("article", r) for _, r in fetched)
-    summary.timings.update({"fetch": t1 - t0, "parse": t2 - t1, "load": t3 - t2})
+    summary.rejects += failure_rejects(("article", r) for _, r in fetched)
+    loader.add(rows, rejects, states)
     get_run_logger().info(
         "batch: %d pages fetched, %d articles parsed, %d rejected, %d failed",
         len(raws),
-        len(articles),
+        len(rows),
         len(rejects),
         sum(1 for _, r in fetched if r.outcome not in NOT_FAILURES),
     )

@@ -12,11 +12,11 @@ from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
 from flows import settings
-from flows.pipeline import Progress, batched, finish_run, load_batch, parse_batch
+from flows.pipeline import BatchLoader, Progress, batched, finish_run, parse_batch
 from flows.sources.seeds import discover_files, read_file
 from flows.summary import RunSummary
 from parsers.records import PARSER_VERSION, RawDocument
-from warehouse.load import BATCHES_PER_HOLD, Reject, held_open, known_documents
+from warehouse.load import Reject, known_documents
 from warehouse.schema import connect
 
 
@@ -61,27 +61,22 @@ def ingest_files(
     progress = Progress(len(files))
     logger = get_run_logger()
     logger.info("ingesting %d files into %s", len(files), db)
-    # The warehouse is held open for BATCHES_PER_HOLD batches at a time: they commit without checkpointing
-    # the whole file each (half the load time), and what DuckDB holds in memory meanwhile is let go after.
-    for batches in batched(batched(files, batch_size), BATCHES_PER_HOLD):
-        with held_open(db, wait_seconds=settings.LOCK_WAIT_SECONDS):
-            for batch in batches:
-                t0 = time.perf_counter()
-                raws, read_rejects = read_files(list(batch))
-                t1 = time.perf_counter()
-                changed, unchanged = split_unchanged(db, quote(raws))
-                t2 = time.perf_counter()
-                articles, parse_rejects = parse_batch(changed, workers=workers)
-                t3 = time.perf_counter()
-                rejects = read_rejects + parse_rejects
-                result = load_batch(db, articles, rejects)
-                t4 = time.perf_counter()
-                result.unchanged += len(unchanged)
-                summary.add_articles(articles, result)
-                summary.rejects += rejects
-                summary.timings.update({"read": t1 - t0, "skip": t2 - t1, "parse": t3 - t2, "load": t4 - t3})
-                progress.advance(len(batch))
-                logger.info("batch: %d changed, %d unchanged, %d rejected", len(changed), len(unchanged), len(rejects))
-            t5 = time.perf_counter()
-        summary.timings["load"] += time.perf_counter() - t5  # the checkpoint as the warehouse is let go
+    with BatchLoader(db, summary) as loader:
+        for batch in batched(files, batch_size):
+            t0 = time.perf_counter()
+            raws, read_rejects = read_files(list(batch))
+            t1 = time.perf_counter()
+            changed, unchanged = split_unchanged(db, quote(raws))
+            t2 = time.perf_counter()
+            rows, parse_rejects = parse_batch(changed, workers=workers)
+            summary.timings.update({"read": t1 - t0, "skip": t2 - t1, "parse": time.perf_counter() - t2})
+            summary.articles_unchanged += len(unchanged)
+            loader.add(rows, read_rejects + parse_rejects)  # loads once enough rows are gathered
+            progress.advance(len(batch))
+            logger.info(
+                "batch: %d changed, %d unchanged, %d rejected",
+                len(changed),
+                len(unchanged),
+                len(read_rejects) + len(parse_rejects),
+            )
     return finish_run(summary, db)

@@ -8,8 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from parsers.records import Article
-from warehouse.load import LoadResult, Reject
+from warehouse.load import ArticleRows, LoadResult, Reject
 
 
 @dataclass(slots=True)
@@ -31,15 +30,18 @@ class RunSummary:
     timings: Counter[str] = field(default_factory=Counter)  # stage -> seconds
     warehouse: str = ""
 
-    def add_articles(self, articles: list[Article], result: LoadResult) -> None:
+    def add_parsed(self, rows: ArticleRows) -> None:
+        """Count what parsing produced: sections, paragraphs, indicators, removals by reason."""
+        self.sections += rows.sections.num_rows
+        self.paragraphs += rows.paragraphs.num_rows
+        self.indicators += rows.indicators.num_rows
+        self.removals_by_reason.update(rows.removal_reasons())
+
+    def add_loaded(self, result: LoadResult) -> None:
+        """Count what a load did with the documents: new, updated, unchanged."""
         self.articles_new += result.new
         self.articles_updated += result.updated
         self.articles_unchanged += result.unchanged
-        for a in articles:
-            self.sections += len(a.sections)
-            self.paragraphs += len(a.paragraphs)
-            self.indicators += len(a.indicators)
-            self.removals_by_reason.update(r.reason for r in a.removals)
 
     @property
     def removals(self) -> int:

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from parsers.records import Article, Paragraph, stable_id
-from warehouse.load import Reject, sweep_host_boilerplate, upsert_batch
+from warehouse.load import ROW_IDS, ArticleRows, Reject, sweep_host_boilerplate, upsert_batch
 from warehouse.queries import PUBLIC_TABLES, table_counts
 from warehouse.schema import connect
 
@@ -38,6 +38,15 @@ def doc_rows(con: duckdb.DuckDBPyConnection, doc_id: str) -> dict[str, list[tupl
     return {t: con.execute(f"SELECT * FROM {t} WHERE doc_id = ? ORDER BY ALL", [doc_id]).fetchall() for t in tables}
 
 
+def assert_row_ids_unique(con: duckdb.DuckDBPyConnection) -> None:
+    """The child tables carry no key constraint (migration 003): the loader keeps their ids unique."""
+    for table, key in ROW_IDS.items():
+        total, distinct = con.execute(f"SELECT count(*), count(DISTINCT {key}) FROM {table}").fetchone()
+        assert total == distinct, f"{table}.{key} repeats"
+    total, distinct = con.execute("SELECT count(*), count(DISTINCT (doc_id, ordinal)) FROM cleaning_log").fetchone()
+    assert total == distinct, "cleaning_log (doc_id, ordinal) repeats"
+
+
 def test_loading_the_same_articles_again_changes_nothing(warehouse, seed_articles: list[Article]) -> None:
     first = upsert_batch(warehouse, seed_articles, now=datetime(2026, 1, 1))
     before = contents(warehouse)
@@ -57,6 +66,26 @@ def test_the_same_article_twice_in_one_batch_loads_once(warehouse, seed_articles
     result = upsert_batch(warehouse, [article, article])
     assert (result.new, result.updated) == (1, 0)
     assert table_counts(warehouse)["paragraphs"] == len(article.paragraphs)
+
+
+def test_rows_built_apart_load_like_articles_and_a_document_twice_is_refused(
+    warehouse, tmp_path: Path, seed_articles: list[Article]
+) -> None:
+    """Parser processes hand the loader Arrow rows built per chunk of documents; the chunks load as one batch."""
+    chunks = [ArticleRows.from_articles(seed_articles[:2]), ArticleRows.from_articles(seed_articles[2:])]
+    result = upsert_batch(warehouse, ArticleRows.concat(chunks), now=datetime(2026, 1, 1))
+    assert (result.new, result.rows) == (5, ArticleRows.from_articles(seed_articles).rows)
+    loaded = contents(warehouse)
+    direct = connect(tmp_path / "direct.duckdb")
+    try:
+        upsert_batch(direct, seed_articles, now=datetime(2026, 1, 1))
+        assert contents(direct) == loaded
+    finally:
+        direct.close()
+
+    with pytest.raises(ValueError, match=r"documents.doc_id '\w+' occurs twice"):
+        upsert_batch(warehouse, ArticleRows.concat([chunks[0], ArticleRows.from_articles(seed_articles[:1])]))
+    assert contents(warehouse) == loaded
 
 
 def test_changed_file_replaces_its_rows_and_keeps_the_others(
@@ -95,6 +124,7 @@ def test_changed_file_replaces_its_rows_and_keeps_the_others(
     ).fetchone()
     assert (ingested, updated) == (datetime(2026, 1, 1), datetime(2026, 2, 1))
     assert {doc_id: doc_rows(warehouse, doc_id) for doc_id in others} == others, "other articles untouched"
+    assert_row_ids_unique(warehouse)
 
 
 def _null_metric(article: Article) -> Article:
@@ -104,13 +134,16 @@ def _null_metric(article: Article) -> Article:
 
 def _repeated_paragraph_id(article: Article) -> Article:
     first, second, *rest = article.paragraphs
-    clash = dataclasses.replace(second, paragraph_id=first.paragraph_id)  # duplicate primary key
+    clash = dataclasses.replace(second, paragraph_id=first.paragraph_id)  # a row id twice
     return dataclasses.replace(article, paragraphs=(first, clash, *rest))
 
 
-@pytest.mark.parametrize("break_article", [_null_metric, _repeated_paragraph_id])
+@pytest.mark.parametrize(
+    ("break_article", "error"),
+    [(_null_metric, duckdb.ConstraintException), (_repeated_paragraph_id, ValueError)],
+)
 def test_failed_batch_leaves_the_warehouse_exactly_as_before(
-    warehouse, seed_articles: list[Article], break_article: Callable[[Article], Article]
+    warehouse, seed_articles: list[Article], break_article: Callable[[Article], Article], error: type[Exception]
 ) -> None:
     upsert_batch(warehouse, seed_articles[:3], rejects=[Reject("inbox/old.txt", "decode", "empty file")])
     before = contents(warehouse)
@@ -118,7 +151,7 @@ def test_failed_batch_leaves_the_warehouse_exactly_as_before(
     revised = dataclasses.replace(seed_articles[0], content_hash="revised", paragraphs=seed_articles[0].paragraphs[:2])
     batch = [revised, seed_articles[3], break_article(seed_articles[4])]
 
-    with pytest.raises(duckdb.ConstraintException):
+    with pytest.raises(error):
         upsert_batch(warehouse, batch, rejects=[Reject("inbox/new.txt", "decode", "empty file")])
 
     assert contents(warehouse) == before

@@ -56,6 +56,13 @@ def test_warehouse_from_migration_1_is_upgraded_when_opened(tmp_path: Path, seed
         assert table_counts(con)["documents"] == 1
         facts = con.execute("SELECT count(*) FROM indicator_facts").fetchone()
         assert facts == (len(seed_articles[0].indicators),)
+        keys = con.execute(
+            "SELECT table_name FROM duckdb_constraints() WHERE constraint_type IN ('PRIMARY KEY', 'UNIQUE')"
+        ).fetchall()
+        assert {"sections", "paragraphs", "indicators", "cleaning_log"}.isdisjoint(t for (t,) in keys)
+        assert con.execute("SELECT count(*) FROM duckdb_indexes()").fetchone() == (0,), "no ART index to upkeep"
+        upsert_batch(con, seed_articles)  # and the upgraded file takes new loads
+        assert table_counts(con)["documents"] == len(seed_articles)
     finally:
         con.close()
 
