@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -149,20 +149,51 @@ def plan_jobs(
     return interleaved, rejects
 
 
+@dataclass(frozen=True, slots=True)
+class FetchedBatch:
+    pages: list[tuple[Job, FetchResult]]
+    seconds: float  # time spent downloading (it overlaps the parsing of the batch before)
+
+
 @task(name="fetch", cache_policy=NO_CACHE)
-def fetch_pages(client: WebClient, jobs: Sequence[Job]) -> list[tuple[Job, FetchResult]]:
+def fetch_pages(client: WebClient, jobs: Sequence[Job]) -> FetchedBatch:
     """Each job's page, fetched politely; hosts in parallel, one thread each, order kept within a host."""
+    started = time.perf_counter()
     groups = by_host((job.link.url, job) for job in jobs)
 
     def fetch_group(group: list[Job]) -> list[tuple[Job, FetchResult]]:
         return [(job, client.fetch(job.link.url, allowed=job.source.allows)) for job in group]
 
     with ThreadPoolExecutor(max_workers=max(1, len(groups)), thread_name_prefix="fetch") as pool:
-        return [pair for pairs in pool.map(fetch_group, groups.values()) for pair in pairs]
+        pages = [pair for pairs in pool.map(fetch_group, groups.values()) for pair in pairs]
+    return FetchedBatch(pages, time.perf_counter() - started)
 
 
-def page_state(source_name: str, kind: str, result: FetchResult, doc_id: str | None = None) -> FetchState:
-    """The fetch_log row of one request (a failure carries its error and is tried again next run)."""
+def fetch_ahead(client: WebClient, batches: Iterable[list[Job]]) -> Iterator[FetchedBatch]:
+    """The batches' pages, each batch downloading while the caller parses the one before.
+
+    Downloading waits on the network and parsing on the CPU: overlapped, a batch costs the longer of
+    the two instead of their sum. At most two batches of pages are in memory.
+    """
+    upcoming = None
+    for jobs in batches:
+        if upcoming is None:
+            upcoming = fetch_pages.submit(quote(client), quote(jobs))
+            continue
+        done = upcoming.result()  # one download at a time: per-host concurrency stays as configured
+        upcoming = fetch_pages.submit(quote(client), quote(jobs))
+        yield done
+    if upcoming is not None:
+        yield upcoming.result()
+
+
+def page_state(
+    source_name: str, kind: str, result: FetchResult, doc_id: str | None = None, hashed: str | None = None
+) -> FetchState:
+    """The fetch_log row of one request (a failure carries its error and is tried again next run).
+
+    `hashed` is the content hash when the caller has it already (the RawDocument of the page).
+    """
     failed = result.outcome not in NOT_FAILURES
     return FetchState(
         url=result.canonical,
@@ -171,7 +202,7 @@ def page_state(source_name: str, kind: str, result: FetchResult, doc_id: str | N
         status=result.status,
         etag=result.etag,
         last_modified=result.last_modified,
-        content_hash=content_hash(result.content) if result.is_ok else None,
+        content_hash=(hashed or content_hash(result.content)) if result.is_ok else None,
         doc_id=doc_id,
         error=(result.error or result.outcome) if failed else None,
     )
@@ -207,7 +238,7 @@ def crawl_sources(
     until: date | None = None,
     urls: Sequence[str] = (),
     conditional: bool = True,
-    batch_size: int = 100,
+    batch_size: int = 250,
     workers: int | None = None,
 ) -> RunSummary:
     """Discover, fetch, parse and load the sources' new articles (call inside a flow); fills `summary`.
@@ -234,9 +265,9 @@ def crawl_sources(
         logger.info("%d article pages to fetch (%d already known)", len(jobs), len(state.known))
         progress = Progress(len(jobs), "pages")
         with BatchLoader(db, summary) as loader:
-            for batch in batched(jobs, batch_size):
-                load_pages(client, batch, loader=loader, selectors=selectors, workers=workers)
-                progress.advance(len(batch))
+            for fetched in fetch_ahead(client, batched(jobs, batch_size)):
+                load_pages(fetched, loader=loader, selectors=selectors, workers=workers)
+                progress.advance(len(fetched.pages))
         # List pages last: their validators must not say "seen" before their articles are in the warehouse.
         t1 = time.perf_counter()
         list_states, list_results = [], []
@@ -266,38 +297,36 @@ def sweep_boilerplate(db: str) -> int:
 
 
 def load_pages(
-    client: WebClient,
-    jobs: Sequence[Job],
+    fetched: FetchedBatch,
     *,
     loader: BatchLoader,
     selectors: dict[str, str],
     workers: int | None = None,
 ) -> None:
-    """Fetch and parse one batch of article pages; the loader commits them with their crawl state."""
+    """Parse one batch of fetched article pages; the loader commits them with their crawl state."""
     summary = loader.summary
-    t0 = time.perf_counter()
-    fetched = fetch_pages(quote(client), quote(jobs))
-    t1 = time.perf_counter()
-    raws = {id(result): raw_document(result, job.source) for job, result in fetched if result.is_ok}
+    started = time.perf_counter()
+    raws = {id(result): raw_document(result, job.source) for job, result in fetched.pages if result.is_ok}
     rows, rejects = parse_batch(list(raws.values()), selectors, workers)
-    summary.timings.update({"fetch": t1 - t0, "parse": time.perf_counter() - t1})
+    summary.timings.update({"fetch": fetched.seconds, "parse": time.perf_counter() - started})
     loaded = dict(zip(rows.column("uri"), rows.column("doc_id"), strict=True))
-    states = [
-        page_state(job.source.name, "article", r, loaded.get(raws[id(r)].uri) if r.is_ok else None)
-        for job, r in fetched
-        if r.requested
-    ]
-    for job, r in fetched:
+    states = []
+    for job, r in fetched.pages:
         count_fetches(summary.fetch_counts, job.source.name, [r])
+        if r.requested:
+            raw = raws.get(id(r))
+            states.append(
+                page_state(job.source.name, "article", r, raw and loaded.get(raw.uri), raw and raw.content_hash)
+            )
     summary.inputs += len(raws)
-    summary.rejects += failure_rejects(("article", r) for _, r in fetched)
+    summary.rejects += failure_rejects(("article", r) for _, r in fetched.pages)
     loader.add(rows, rejects, states)
     get_run_logger().info(
         "batch: %d pages fetched, %d articles parsed, %d rejected, %d failed",
         len(raws),
         len(rows),
         len(rejects),
-        sum(1 for _, r in fetched if r.outcome not in NOT_FAILURES),
+        sum(1 for _, r in fetched.pages if r.outcome not in NOT_FAILURES),
     )
 
 
@@ -308,7 +337,7 @@ def fetch_articles(
     db: str | None = None,
     max_pages: int | None = None,
     refetch: bool = False,
-    batch_size: int = 100,
+    batch_size: int = 250,
     workers: int | None = None,
 ) -> RunSummary:
     """Fetch new articles of the configured sources into the warehouse; returns the run summary."""

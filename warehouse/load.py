@@ -288,25 +288,55 @@ def link_reposts(con: duckdb.DuckDBPyConnection, text_hashes: Sequence[str]) -> 
         )
 
 
+REJECT_COLUMNS = pa.schema([("uri", pa.string()), ("stage", pa.string()), ("reason", pa.string())])
+FETCH_STATE_COLUMNS = pa.schema(
+    [
+        ("url", pa.string()),
+        ("source_name", pa.string()),
+        ("kind", pa.string()),
+        ("status", pa.int32()),
+        ("etag", pa.string()),
+        ("last_modified", pa.string()),
+        ("content_hash", pa.string()),
+        ("doc_id", pa.string()),
+        ("error", pa.string()),
+    ]
+)
+
+
 def record_rejects(con: duckdb.DuckDBPyConnection, rejects: Sequence[Reject], now: datetime) -> None:
-    for r in {(r.uri, r.stage): r for r in rejects}.values():
+    """Insert rejects, or count another attempt of an input rejected before (one statement for all)."""
+    unique = list({(r.uri, r.stage): r for r in rejects}.values())
+    if not unique:
+        return
+    con.register("_rejects", _table(unique, REJECT_COLUMNS))
+    try:
         con.execute(
             """
-            INSERT INTO rejects (uri, stage, reason, attempts, first_seen, last_seen) VALUES (?, ?, ?, 1, ?, ?)
+            INSERT INTO rejects (uri, stage, reason, attempts, first_seen, last_seen)
+            SELECT uri, stage, reason, 1, $now, $now FROM _rejects
             ON CONFLICT (uri, stage) DO UPDATE SET reason = excluded.reason, attempts = rejects.attempts + 1,
                 last_seen = excluded.last_seen
             """,
-            [r.uri, r.stage, r.reason, now, now],
+            {"now": now},
         )
+    finally:
+        con.unregister("_rejects")
 
 
 def record_fetch_state(con: duckdb.DuckDBPyConnection, states: Sequence[FetchState], now: datetime) -> None:
-    for s in {s.url: s for s in states}.values():
+    """Insert or update the crawl state of these URLs (one statement for all: 2,500 took 20 s row by row)."""
+    unique = list({s.url: s for s in states}.values())
+    if not unique:
+        return
+    con.register("_states", _table(unique, FETCH_STATE_COLUMNS))
+    try:
         con.execute(
             """
             INSERT INTO fetch_log (url, source_name, kind, status, etag, last_modified, content_hash, doc_id, error,
                                    attempts, first_seen, last_fetched)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
+            SELECT url, source_name, kind, status, etag, last_modified, content_hash, doc_id, error, 1, $now, $now
+            FROM _states
             ON CONFLICT (url) DO UPDATE SET status = excluded.status,
                 etag = coalesce(excluded.etag, fetch_log.etag),
                 last_modified = coalesce(excluded.last_modified, fetch_log.last_modified),
@@ -316,20 +346,10 @@ def record_fetch_state(con: duckdb.DuckDBPyConnection, states: Sequence[FetchSta
                 attempts = CASE WHEN excluded.error IS NULL THEN 1 ELSE fetch_log.attempts + 1 END,
                 last_fetched = excluded.last_fetched
             """,
-            [
-                s.url,
-                s.source_name,
-                s.kind,
-                s.status,
-                s.etag,
-                s.last_modified,
-                s.content_hash,
-                s.doc_id,
-                s.error,
-                now,
-                now,
-            ],
+            {"now": now},
         )
+    finally:
+        con.unregister("_states")
 
 
 def upsert_batch(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import time
 from dataclasses import dataclass
 from importlib import resources
@@ -111,17 +112,32 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, db: str | Path) -> Path:
 
     Analysts and `civic-ingest query` read the snapshot, so they never hold the lock a writer needs;
     a reader that has the old snapshot open keeps reading it (rename never touches an open file).
+
+    The copy is of the file itself, right after a checkpoint has written every committed row into it:
+    the kernel copies the bytes, so it costs no memory however large the warehouse grows (DuckDB's
+    COPY FROM DATABASE read the whole warehouse through its buffer pool: +410 MiB at 20,000 pages) and
+    ~0.1 s per 100 MB. Should a checkpoint be impossible (another transaction open in this process),
+    DuckDB copies the database instead.
     """
     target = snapshot_path(db)
     tmp = target.with_name(target.name + ".tmp")
     tmp.unlink(missing_ok=True)
-    con.execute(f"ATTACH '{str(tmp).replace(chr(39), chr(39) * 2)}' AS civic_snapshot")
+    try:
+        con.execute("CHECKPOINT")
+    except duckdb.TransactionException:
+        _copy_database(con, tmp)
+    else:
+        shutil.copyfile(db, tmp)  # sendfile(2): no bytes pass through this process
+    tmp.replace(target)
+    return target
+
+
+def _copy_database(con: duckdb.DuckDBPyConnection, target: Path) -> None:
+    con.execute(f"ATTACH '{str(target).replace(chr(39), chr(39) * 2)}' AS civic_snapshot")
     try:
         con.execute("COPY FROM DATABASE " + _current_database(con) + " TO civic_snapshot")
     finally:
         con.execute("DETACH civic_snapshot")
-    tmp.replace(target)
-    return target
 
 
 def _current_database(con: duckdb.DuckDBPyConnection) -> str:
