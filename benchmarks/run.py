@@ -140,14 +140,17 @@ def bare_trafilatura(files: Sequence[Path]) -> Measure:
     return Measure(wall, cpu, usage1.ru_maxrss * 1024, extra={"chars": chars})
 
 
-def last_run(db: Path) -> dict[str, Any]:
-    """The summary JSON of the newest run recorded in the warehouse."""
+def last_run(db: Path, output: str = "") -> dict[str, Any]:
+    """The summary JSON of the newest run recorded in the warehouse; raises when the run recorded none
+    (it crashed: an uncaught exception also exits with 1, like a run that only had rejects)."""
     con = duckdb.connect(str(db), read_only=True)
     try:
         row = con.execute("SELECT summary_json FROM runs ORDER BY finished_at DESC LIMIT 1").fetchone()
     finally:
         con.close()
-    return dict(json.loads(row[0])) if row else {}
+    if not row:
+        raise RuntimeError(f"the run recorded no summary in {db}:\n{output[-3000:]}")
+    return dict(json.loads(row[0]))
 
 
 def loaded_rows(summary: dict[str, Any]) -> int:
@@ -165,7 +168,7 @@ def ingest(corpus: Path, db: Path, env: dict[str, str], repeat: int = 1, fresh: 
             for path in db.parent.glob(db.name.split(".")[0] + "*"):
                 path.unlink()
         m = run_command([CLI, "ingest", str(corpus / "pages"), "--db", str(db)], env)
-        m.extra = last_run(db)
+        m.extra = last_run(db, m.output)
         return m
 
     return best_of(repeat, once)
@@ -218,7 +221,7 @@ def measure_fetch(corpus: Path, work: Path, env: dict[str, str]) -> tuple[Measur
         download = json.loads(alone.output.strip().splitlines()[-1])
         db = work / "fetch.duckdb"
         m = run_command([CLI, "fetch", "--sources", str(sources), "--db", str(db)], env)
-        m.extra = last_run(db)
+        m.extra = last_run(db, m.output)
         return m, download
     finally:
         server.shutdown()

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from parsers.records import Article
+from warehouse.schema import WRITER_SETTINGS
 
 # Arrow schemas mirror the tables column for column (see migrations/001_core_tables.sql).
 DOCUMENT_COLUMNS = pa.schema(
@@ -468,7 +469,25 @@ def sweep_host_boilerplate(con: duckdb.DuckDBPyConnection, *, min_pages: int = H
 
     Each removed paragraph (and any figure read from it) leaves a `host_boilerplate` row in cleaning_log,
     all in one transaction. Idempotent: a second sweep finds nothing new.
+
+    It runs with DuckDB's own memory limit, not the writer's: grouping every fetched paragraph is the one
+    analytical query of a run (at 5,000 pages it needed more than 128 MB, and a distinct count cannot spill).
     """
+    con.execute(f"SET memory_limit = '{_duckdb_default_memory_limit()}'")  # RESET leaves the buffer pool as is
+    try:
+        return _sweep(con, min_pages)
+    finally:
+        con.execute(f"SET memory_limit = '{WRITER_SETTINGS['memory_limit']}'")
+
+
+def _duckdb_default_memory_limit() -> str:
+    """DuckDB's memory limit on this machine when nobody sets one (80% of RAM)."""
+    with duckdb.connect() as probe:
+        row = probe.execute("SELECT current_setting('memory_limit')").fetchone()
+    return str(row[0]) if row else "1GB"
+
+
+def _sweep(con: duckdb.DuckDBPyConnection, min_pages: int) -> int:
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(
