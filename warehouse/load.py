@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
 from typing import Any
@@ -113,7 +113,6 @@ class LoadResult:
     updated: int = 0
     unchanged: int = 0
     rows: int = 0
-    new_doc_ids: list[str] = field(default_factory=list)
 
 
 def _table(records: Sequence[Any], schema: pa.Schema, **given: Sequence[Any]) -> pa.Table:
@@ -379,8 +378,7 @@ def upsert_batch(
         changed_ids = [i for i, h, v in versions if existing.get(i, ("", "", None, ""))[:2] != (h, v)]
         result.unchanged = len(ids) - len(changed_ids)
         result.updated = sum(1 for i in changed_ids if i in existing)
-        result.new_doc_ids = [i for i in changed_ids if i not in existing]
-        result.new = len(result.new_doc_ids)
+        result.new = len(changed_ids) - result.updated
         changed = batch if len(changed_ids) == len(ids) else batch.only(changed_ids)
         replaced = [i for i in changed_ids if i in existing]
         if replaced:  # rows of new documents exist in no table: skip the scans (a first load has none)
