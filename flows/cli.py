@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -352,17 +353,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings.configure_prefect_environment()
     try:
         return int(args.func(args))
-    except RuntimeError as exc:
-        if not is_warehouse_locked(exc):
-            raise
-        print(f"error: {exc}", file=sys.stderr)  # the writer waited CIVIC_LOCK_WAIT seconds and gave up
-        return EXIT_ERROR
     except KeyboardInterrupt:
         print(
             "interrupted: the warehouse keeps every batch committed so far; re-run to complete",
             file=sys.stderr,
         )
         return 130
+    except Exception as exc:  # anything unforeseen: one line and exit 2, never 1 ("finished with rejects")
+        if is_warehouse_locked(exc):  # the writer waited CIVIC_LOCK_WAIT seconds and gave up
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        if os.environ.get("CIVIC_DEBUG"):
+            raise
+        print(f"error: {describe_failure(exc)} (CIVIC_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def describe_failure(exc: BaseException) -> str:
+    """`Type: message` of an unexpected failure, on one line."""
+    message = " ".join(str(exc).split()) or "(no message)"
+    return f"{type(exc).__name__}: {message}"
 
 
 if __name__ == "__main__":

@@ -220,3 +220,26 @@ def test_a_run_on_a_warehouse_locked_too_long_fails_with_one_line(
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.startswith(f"error: warehouse {db} is locked by process {holder.pid}")
     assert "civic-ingest query" in err
+
+
+def test_an_unforeseen_failure_exits_2_with_one_line(tmp_path: Path, capsys) -> None:
+    """Exit 1 means "finished, some inputs rejected"; a command that could not finish must not look like that."""
+    db = tmp_path / "warehouse.duckdb"
+    db.write_text("an analyst saved notes under the warehouse's name\n" * 200)
+
+    assert main(["stats", "--db", str(db)]) == EXIT_ERROR
+
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("error: IOException:") and str(db) in err[0] and "not a valid DuckDB database" in err[0]
+    assert err[0].endswith("(CIVIC_DEBUG=1 shows the traceback)")
+    assert db.read_text().startswith("an analyst saved notes"), "the file that is not a warehouse is left alone"
+
+
+def test_civic_debug_shows_the_traceback(tmp_path: Path, monkeypatch) -> None:
+    db = tmp_path / "warehouse.duckdb"
+    db.write_text("not a database\n" * 200)
+    monkeypatch.setenv("CIVIC_DEBUG", "1")
+
+    with pytest.raises(duckdb.IOException, match="not a valid DuckDB database"):
+        main(["stats", "--db", str(db)])
