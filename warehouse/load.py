@@ -15,7 +15,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from parsers.records import Article
-from warehouse.schema import WRITER_SETTINGS
 
 # Arrow schemas mirror the tables column for column (see migrations/001_core_tables.sql).
 DOCUMENT_COLUMNS = pa.schema(
@@ -459,7 +458,7 @@ def record_run(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> None:
 # Paragraphs printed on at least this many pages of one host are that site's boilerplate (footers,
 # disclaimers, "欢迎转载…" notices), not article text.
 HOST_BOILERPLATE_MIN_PAGES = 3
-HOST = "regexp_extract(d.uri, '^[A-Za-z]+://([^/:]+)', 1)"
+FETCHED_PAGES = "pages AS (SELECT doc_id, regexp_extract(uri, '^[A-Za-z]+://([^/:]+)', 1) AS host FROM documents WHERE uri LIKE 'http%')"
 
 
 def sweep_host_boilerplate(con: duckdb.DuckDBPyConnection, *, min_pages: int = HOST_BOILERPLATE_MIN_PAGES) -> int:
@@ -468,44 +467,40 @@ def sweep_host_boilerplate(con: duckdb.DuckDBPyConnection, *, min_pages: int = H
     Each removed paragraph (and any figure read from it) leaves a `host_boilerplate` row in cleaning_log,
     all in one transaction. Idempotent: a second sweep finds nothing new.
 
-    It runs with DuckDB's own memory limit, not the writer's: grouping every fetched paragraph is the one
-    analytical query of a run (at 5,000 pages it needed more than 128 MB, and a distinct count cannot spill).
+    Paragraphs are compared by a 64-bit hash of their text within one host, so every step is a grouping or
+    a join on integers that spills to disk under the writer's memory limit. Grouping the texts themselves,
+    with a distinct count of pages and a correlated lookup of each page's last log ordinal, took 2.4 GB and
+    3.3 s after a fetch of 5,000 pages.
     """
-    con.execute(f"SET memory_limit = '{_duckdb_default_memory_limit()}'")  # RESET leaves the buffer pool as is
-    try:
-        return _sweep(con, min_pages)
-    finally:
-        con.execute(f"SET memory_limit = '{WRITER_SETTINGS['memory_limit']}'")
-
-
-def _duckdb_default_memory_limit() -> str:
-    """DuckDB's memory limit on this machine when nobody sets one (80% of RAM)."""
-    with duckdb.connect() as probe:
-        row = probe.execute("SELECT current_setting('memory_limit')").fetchone()
-    return str(row[0]) if row else "1GB"
-
-
-def _sweep(con: duckdb.DuckDBPyConnection, min_pages: int) -> int:
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _boilerplate AS
-            SELECT {HOST} AS host, p.text
-            FROM paragraphs p JOIN documents d USING (doc_id)
-            WHERE d.uri LIKE 'http%'
-            GROUP BY ALL HAVING count(DISTINCT p.doc_id) >= ?
+            WITH {FETCHED_PAGES}
+            SELECT host, h FROM (
+                SELECT DISTINCT pages.host, hash(p.text) AS h, p.doc_id FROM paragraphs p JOIN pages USING (doc_id)
+            )
+            GROUP BY ALL HAVING count(*) >= ?
             """,
             [min_pages],
         )
+        # Joined on the hash first: with the host in the same join condition DuckDB took 0.7 s instead of 0.07.
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _gone AS
-            SELECT p.paragraph_id, p.doc_id, p.text,
-                   coalesce((SELECT max(c.ordinal) FROM cleaning_log c WHERE c.doc_id = p.doc_id), -1)
-                   + row_number() OVER (PARTITION BY p.doc_id ORDER BY p.ordinal) AS log_ordinal
-            FROM paragraphs p JOIN documents d USING (doc_id)
-            JOIN _boilerplate b ON b.text = p.text AND b.host = {HOST}
+            WITH {FETCHED_PAGES}, hit AS MATERIALIZED (
+                SELECT p.paragraph_id, p.doc_id, p.ordinal, p.text
+                FROM (SELECT p.*, b.host FROM paragraphs p JOIN _boilerplate b ON b.h = hash(p.text)) p
+                JOIN pages ON pages.doc_id = p.doc_id AND pages.host = p.host
+            ), logged AS (
+                SELECT doc_id, max(ordinal) AS last_ordinal FROM cleaning_log
+                WHERE doc_id IN (SELECT doc_id FROM hit) GROUP BY doc_id
+            )
+            SELECT hit.paragraph_id, hit.doc_id, hit.text,
+                   coalesce(logged.last_ordinal, -1)
+                   + row_number() OVER (PARTITION BY hit.doc_id ORDER BY hit.ordinal) AS log_ordinal
+            FROM hit LEFT JOIN logged USING (doc_id)
             """
         )
         row = con.execute("SELECT count(*) FROM _gone").fetchone()

@@ -242,3 +242,27 @@ def test_paragraphs_repeated_across_pages_of_one_host_are_swept_as_boilerplate(t
         assert logged == (3,)
     finally:
         con.close()
+
+
+def test_the_sweep_counts_pages_per_host_and_leaves_local_files_alone(tmp_path: Path) -> None:
+    notice = "欢迎转载，转载请注明来源：本站。联系电话：0371-12345678。"
+    pages = [
+        _page("http://a.example.gov.cn/1.html", ["甲网站第一篇正文。", notice]),
+        _page("http://a.example.gov.cn/2.html", ["甲网站第二篇正文。", notice]),
+        _page("https://b.example.gov.cn/1.html", ["乙网站正文。", notice]),
+        *(_page(f"seeds/{n}.txt", [f"本地文件{n}的正文。", notice]) for n in range(3)),
+    ]
+    con = connect(tmp_path / "w.duckdb")
+    try:
+        upsert_batch(con, pages)
+        assert sweep_host_boilerplate(con) == 0  # 2 pages on one host, 1 on another; local files never count
+        upsert_batch(con, [_page("http://a.example.gov.cn/3.html", ["甲网站第三篇正文。", notice])])
+        assert sweep_host_boilerplate(con) == 3  # the third page of host a makes it boilerplate on all three
+        left = con.execute("SELECT d.uri FROM paragraphs p JOIN documents d USING (doc_id) WHERE p.text = ?", [notice])
+        assert sorted(uri for (uri,) in left.fetchall()) == ["https://b.example.gov.cn/1.html"] + [
+            f"seeds/{n}.txt" for n in range(3)
+        ]
+        ordinals = con.execute("SELECT doc_id, ordinal FROM cleaning_log WHERE reason = 'host_boilerplate'").fetchall()
+        assert len(set(ordinals)) == 3
+    finally:
+        con.close()
