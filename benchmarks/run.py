@@ -308,6 +308,7 @@ def report(results: dict[str, Any]) -> str:
                 "",
             ),
             ("  stages (s)", "  ".join(f"{k} {v:.1f}" for k, v in fetch["timings"].items()), ""),
+            ("  peak memory, fetch", f"{mib(fetch['peak_rss']):.0f} MiB (process tree, PSS)", "<= 1024 MiB at 5k"),
             (
                 "  download + decode alone",
                 f"{results['fetch_download_pages_s']:.0f} pages/s ({results['download_alone']['seconds']:.1f}s, one thread per host)",
