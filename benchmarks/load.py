@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from flows.pipeline import batched
+from flows.pipeline import LOAD_FLUSH_ROWS, batched
 from warehouse import schema
 from warehouse.load import (
     CLEANING_COLUMNS,
@@ -61,11 +61,13 @@ def load(parts: list[ArticleRows], db: Path, flush_rows: int) -> tuple[int, floa
     con = schema.connect(db)
     loaded = 0
     gathered: list[ArticleRows] = []
+    pending = 0
     for part in parts:
         gathered.append(part)
-        if sum(p.rows for p in gathered) >= flush_rows:
+        pending += part.rows
+        if pending >= flush_rows:
             loaded += upsert_batch(con, ArticleRows.concat(gathered).combined()).rows
-            gathered = []
+            gathered, pending = [], 0
     if gathered:
         loaded += upsert_batch(con, ArticleRows.concat(gathered).combined()).rows
     con.close()
@@ -76,7 +78,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("warehouse", type=Path)
     parser.add_argument("--memory-limit", default=schema.WRITER_SETTINGS["memory_limit"])
-    parser.add_argument("--flush-rows", type=int, default=250_000)
+    parser.add_argument("--flush-rows", type=int, default=LOAD_FLUSH_ROWS)
     args = parser.parse_args()
     rows = warehouse_rows(args.warehouse)
     parts = [rows.only(ids).combined() for ids in batched(rows.column("doc_id"), BATCH_DOCS)]  # as parsed

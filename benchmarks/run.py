@@ -128,6 +128,12 @@ def best_of(repeat: int, measure: Callable[[], Measure]) -> Measure:
     return min((measure() for _ in range(repeat)), key=lambda m: m.wall)
 
 
+def run_script(name: str, args: Sequence[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run a measuring script of benchmarks/ in its own process; returns the JSON line it prints last."""
+    done = run_command([sys.executable, str(ROOT / "benchmarks" / name), *args], env)
+    return dict(json.loads(done.output.strip().splitlines()[-1]))
+
+
 def bare_trafilatura(files: Sequence[Path]) -> Measure:
     """The anchor: read, decode, trafilatura.extract on every page in this one process."""
     usage0, started = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
@@ -218,8 +224,7 @@ def measure_fetch(corpus: Path, work: Path, env: dict[str, str]) -> tuple[Measur
         urls = work / "urls.txt"
         pages = sorted(p.relative_to(corpus).as_posix() for p in (corpus / "pages").rglob("*") if p.is_file())
         urls.write_text("\n".join(f"{base}/{page}" for page in pages), encoding="utf-8")
-        alone = run_command([sys.executable, str(ROOT / "benchmarks" / "download.py"), str(sources), str(urls)], env)
-        download = json.loads(alone.output.strip().splitlines()[-1])
+        download = run_script("download.py", [str(sources), str(urls)], env)
         db = work / "fetch.duckdb"
         m = run_command([CLI, "fetch", "--sources", str(sources), "--db", str(db)], env)
         m.extra = last_run(db, m.output)
@@ -403,11 +408,7 @@ def main() -> int:
         print(f"  {first.wall:.1f}s; re-run ...", file=sys.stderr)
         again = ingest(corpus, db, env, args.repeat, fresh=False)
         print(f"  {again.wall:.1f}s; load alone ...", file=sys.stderr)
-        load_alone = json.loads(
-            run_command([sys.executable, str(ROOT / "benchmarks" / "load.py"), str(db)], env)
-            .output.strip()
-            .splitlines()[-1]
-        )
+        load_alone = run_script("load.py", [str(db)], env)
         print(f"  {load_alone['rows_s']:,} rows/s; fetch ...", file=sys.stderr)
         fetched = measure_fetch(corpus, work, env)
         fetch, download = fetched if fetched else (None, {})
