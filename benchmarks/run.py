@@ -8,7 +8,7 @@ In one run, on the same generated pages (benchmarks/corpus.py, cached under benc
   re-run    the same command on the unchanged corpus
   load      the rows of that warehouse loaded again into a new one, alone (benchmarks/load.py)
   download  the served pages downloaded by the project's WebClient and decoded, nothing else (benchmarks/download.py)
-  fetch     `civic-ingest fetch` of the corpus served by http.server on 127.0.0.1, rate limit lifted
+  fetch     `civic-ingest fetch` of the corpus served on 127.0.0.1 (benchmarks/serve.py), rate limit lifted
 Each command runs as a child process; its peak memory is the largest sum of PSS over its process tree (polled
 from /proc every 250 ms: the ingest process plus its parser workers, shared pages counted once). Per-stage times come from the run's summary in the
 warehouse's `runs` table. Flows report to a `prefect server` the benchmark starts (as scheduled deployments
@@ -22,8 +22,6 @@ Expected duration on 2 cores: ~8.5 min for the default 5,000 pages (bare ~210 s,
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
 import json
 import os
 import resource
@@ -182,17 +180,23 @@ def ingest(corpus: Path, db: Path, env: dict[str, str], repeat: int = 1, fresh: 
 
 
 # -- fetch ----------------------------------------------------------------------------------------------------
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+def serve(directory: Path) -> tuple[subprocess.Popen[str], str]:
+    """The corpus over HTTP on 127.0.0.1 (benchmarks/serve.py, its own process); returns it and its base URL."""
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "benchmarks" / "serve.py"), str(directory)], stdout=subprocess.PIPE, text=True
+    )
+    base = server.stdout.readline().strip() if server.stdout else ""
+    if not base.startswith("http://"):
+        stop(server)
+        raise RuntimeError("benchmarks/serve.py did not start")
+    return server, base
 
 
-def serve(directory: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
-    """The corpus over HTTP on 127.0.0.1 (a thread of this process); returns the server and its base URL."""
-    handler = functools.partial(QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a running process so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def fetch_ready(env: dict[str, str]) -> bool:
@@ -226,12 +230,13 @@ def measure_fetch(corpus: Path, work: Path, env: dict[str, str]) -> tuple[Measur
         urls.write_text("\n".join(f"{base}/{page}" for page in pages), encoding="utf-8")
         download = run_script("download.py", [str(sources), str(urls)], env)
         db = work / "fetch.duckdb"
+        served = cpu_seconds(server.pid)
         m = run_command([CLI, "fetch", "--sources", str(sources), "--db", str(db)], env)
         m.extra = last_run(db, m.output)
+        download["server_cpu_during_fetch"] = round(cpu_seconds(server.pid) - served, 2)
         return m, download
     finally:
-        server.shutdown()
-        server.server_close()
+        stop(server)
 
 
 # -- Prefect --------------------------------------------------------------------------------------------------
@@ -268,7 +273,7 @@ def start_prefect_server(home: Path, env: dict[str, str]) -> tuple[subprocess.Po
     raise RuntimeError("prefect server did not become healthy in 180 s")
 
 
-def stop(server: subprocess.Popen[bytes]) -> None:
+def stop(server: subprocess.Popen[Any]) -> None:
     server.terminate()  # our own child, by its pid
     try:
         server.wait(timeout=20)
@@ -313,6 +318,11 @@ def report(results: dict[str, Any]) -> str:
                 "",
             ),
             ("  stages (s)", "  ".join(f"{k} {v:.1f}" for k, v in fetch["timings"].items()), ""),
+            (
+                "  web server's cpu meanwhile",
+                f"{results['download_alone']['server_cpu_during_fetch']:.1f}s (benchmarks/serve.py)",
+                "",
+            ),
             ("  peak memory, fetch", f"{mib(fetch['peak_rss']):.0f} MiB (process tree, PSS)", "<= 1024 MiB at 5k"),
             (
                 "  download + decode alone",

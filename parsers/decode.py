@@ -38,6 +38,8 @@ CHARSET_ALIASES = {
 GZIP_MAGIC = b"\x1f\x8b"
 # Share of C0 control bytes above which input is binary, not text.
 MAX_CONTROL_SHARE = 0.02
+# Bytes that are neither text nor whitespace (tab, LF, VT, FF, CR are text); counted with bytes.translate.
+CONTROL_BYTES = bytes(b for b in range(32) if b < 9 or b > 13)
 
 
 def normalize_charset(label: str | None) -> str | None:
@@ -70,7 +72,7 @@ def _looks_binary(data: bytes) -> bool:
     sample = data[:8192]
     if b"\x00" in sample:
         return True
-    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    controls = len(sample) - len(sample.translate(None, CONTROL_BYTES))
     return controls > MAX_CONTROL_SHARE * len(sample)
 
 

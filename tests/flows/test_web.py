@@ -262,6 +262,32 @@ def test_conditional_get_answers_304(site: FixtureSite) -> None:
     assert (again.outcome, since.outcome) == ("304", "304")
 
 
+PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
+
+
+def test_the_environments_proxy_carries_requests_and_no_proxy_bypasses_it(
+    site: FixtureSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Crawling from behind an office proxy: HTTP_PROXY is honoured, NO_PROXY hosts go direct (the fixture site
+    plays the proxy: a proxied request names the whole URL)."""
+    for name in (*PROXY_VARIABLES, "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", site.url())
+    site.pages["/a/1.html"] = Page(HTML, "text/html")
+    proxied = client_for().fetch("http://mzt.proxied.invalid/a/1.html", allowed=lambda _: True)
+    assert proxied.outcome == "200"
+    assert [r.path for r in site.requests_since(0)] == [
+        "http://mzt.proxied.invalid/robots.txt",
+        "http://mzt.proxied.invalid/a/1.html",
+    ]
+
+    monkeypatch.setenv("NO_PROXY", "direct.invalid")
+    mark = site.mark()
+    direct = client_for().fetch("http://mzt.direct.invalid/a/1.html", allowed=lambda _: True)
+    assert direct.outcome == "network_error" and "DNS" in (direct.error or "")
+    assert site.requests_since(mark) == []
+
+
 # --- one page for a person: fetch_one and `civic-ingest inspect URL` -------------------------------
 
 
