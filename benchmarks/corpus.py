@@ -10,7 +10,7 @@ and say <meta charset=gb2312>. A few articles are reposted by a second site. Sam
 
     .venv/bin/python benchmarks/corpus.py bench-out/corpus-5000 --pages 5000
 
-Output folder (served as it is by http.server for the fetch benchmark):
+Output folder (served as it is by benchmarks/serve.py for the fetch benchmark):
     pages/<site>/...          the article pages (what `civic-ingest ingest DIR/pages` reads)
     lists/<site>/index.html   list pages of each site, 20 articles per page (index_1.html, index_2.html ...)
     lists/all.html            one list page linking every article
