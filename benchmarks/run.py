@@ -73,6 +73,13 @@ class Measure:
 
 
 # -- measuring ------------------------------------------------------------------------------------------------
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a running process so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
 def sample_tree(pid: int, cpu: dict[int, float]) -> int:
     """Memory of a process and all its descendants (Linux /proc); updates pid -> CPU seconds so far.
 
@@ -85,9 +92,7 @@ def sample_tree(pid: int, cpu: dict[int, float]) -> int:
         try:
             with open(f"/proc/{p}/smaps_rollup") as f:
                 total += next(int(line.split()[1]) * 1024 for line in f if line.startswith("Pss:"))
-            with open(f"/proc/{p}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-                cpu[p] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+            cpu[p] = cpu_seconds(p)
             for task in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{task}/children") as f:
                     stack += [int(c) for c in f.read().split()]
@@ -190,13 +195,6 @@ def serve(directory: Path) -> tuple[subprocess.Popen[str], str]:
         stop(server)
         raise RuntimeError("benchmarks/serve.py did not start")
     return server, base
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a running process so far."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def fetch_ready(env: dict[str, str]) -> bool:

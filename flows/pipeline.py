@@ -231,7 +231,6 @@ def finish_run(summary: RunSummary, db: str) -> RunSummary:
     warehouse would cost more than the rest of such a run. Its `runs` row is in the warehouse, and reaches
     the snapshot with the next run that changes something.
     """
-    release_parser_pool()
     summary.finished_at = datetime.now()
     summary.warehouse = db
     con = connect(db, wait_seconds=settings.LOCK_WAIT_SECONDS)
