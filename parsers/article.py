@@ -12,9 +12,10 @@ from parsers.extract import extract_html
 from parsers.indicators import find_indicators
 from parsers.metadata import author_from_dateline, author_from_title, parse_metadata_lines
 from parsers.metrics import MetricRule
-from parsers.records import Article, PageMetadata, ParseError, RawDocument, stable_id
+from parsers.records import Article, PageMetadata, Paragraph, ParseError, RawDocument, stable_id
 from parsers.regions import article_region
 from parsers.sections import build_outline
+from parsers.tables import covered_keys, find_tables, squeeze, table_indicators
 
 MIN_BODY_CHARS = 50  # less body than this after cleaning is not an article
 
@@ -35,8 +36,9 @@ def parse_document(
         lines, page = text.splitlines(), PageMetadata()
     cleaned = clean_lines(lines, known_title=page.title)
     blocks, duplicates = drop_duplicate_paragraphs(cleaned.blocks)
+    tables = find_tables(text, is_html=raw.is_html)
     body_chars = sum(len(b.text) for b in blocks if not b.is_heading)
-    if body_chars < MIN_BODY_CHARS:
+    if body_chars < MIN_BODY_CHARS and not tables:
         raise ParseError(raw.uri, "clean", f"no article body: {body_chars} characters left after cleaning")
     doc_id = document_id(raw.uri)
     sections, paragraphs = build_outline(doc_id, blocks)
@@ -64,7 +66,18 @@ def parse_document(
         removals=cleaned.removals + tuple(duplicates),
         char_count=len(body),
     )
+    covered = covered_keys(tables)
+    prose = [p for p in paragraphs if not is_table_paragraph(p, covered)] if tables else paragraphs
     indicators = find_indicators(
-        doc_id, paragraphs, published=article.published_date, region=region.most_specific, rules=rules
+        doc_id, prose, published=article.published_date, region=region.most_specific, rules=rules
     )
+    if tables:
+        indicators += table_indicators(
+            doc_id, tables, paragraphs, region=region.most_specific, rules=rules, first_ordinal=len(indicators)
+        )
     return replace(article, indicators=indicators)
+
+
+def is_table_paragraph(paragraph: Paragraph, covered: frozenset[str]) -> bool:
+    """A paragraph that is a row (or a cell) of a statistical table read as a table: prose skips it."""
+    return getattr(paragraph, "kind", "paragraph") == "table_row" or squeeze(paragraph.text) in covered

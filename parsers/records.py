@@ -8,7 +8,7 @@ from datetime import date
 
 # Bump when parsing changes what comes out for the same input: documents parsed by an older
 # version are parsed again on the next run even if their bytes did not change.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 
 
 def stable_id(*parts: object) -> str:
@@ -111,6 +111,7 @@ class Indicator:
     period: str | None
     period_start: date | None
     period_end: date | None
+    origin: str = "prose"  # prose | table (a row of a statistical table)
 
 
 @dataclass(frozen=True, slots=True)
