@@ -182,7 +182,11 @@ def find_places(text: str) -> list[PlaceMention]:
 def _places_by_code() -> dict[str, Place]:
     by_code: dict[str, Place] = {}
     for prov in AREAS:
-        for node in (prov, *prov.get("children", ()), *(c for ch in prov.get("children", ()) for c in ch.get("children", ()))):
+        for node in (
+            prov,
+            *prov.get("children", ()),
+            *(c for ch in prov.get("children", ()) for c in ch.get("children", ())),
+        ):
             place = gazetteer().get(node["name"])
             if place is not None and place.name == node["name"]:
                 by_code[str(node["code"])] = place

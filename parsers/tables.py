@@ -29,7 +29,9 @@ INDEX_CELL = re.compile(r"^(?:[甲乙丙丁戊]|\d{1,2})?$")  # the `甲 乙 丙
 HEADER_LINE = re.compile(r"^(?:指标名称|指标|项目)")
 CODE_CELL = re.compile(r"^[A-Z]{2,4}\d{6,12}$")
 NUMBER = re.compile(r"^[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
-META_CELL = re.compile(r"^(?:表\s*号|制表机关|批转机关|批准机关|编制单位|填报单位|地区编码|有效期|批准文号|单位负责人|填表人)")
+META_CELL = re.compile(
+    r"^(?:表\s*号|制表机关|批转机关|批准机关|编制单位|填报单位|地区编码|有效期|批准文号|单位负责人|填表人)"
+)
 
 # --- row labels -----------------------------------------------------------------------------------
 # Section markers, each its own level: 一、 (一) 1. (1) A I; 其中: makes a row a part of the one before.
@@ -207,7 +209,6 @@ def _month_end(year: int, month: int) -> date:
 def report_period(context: str) -> ReportPeriod | None:
     """The report's period from its title and header lines: 2020年度 01月份, 2021年2季度, 2018.09, 2015年."""
     is_quarterly = "季报" in context or "季度" in context
-    is_annual = re.search(r"年报|公报|年鉴|年度统计", context) is not None
     quarter = QUARTER_PERIOD.search(context)
     if quarter:
         year, q = int(quarter.group(1)), quarter.group(2)
@@ -225,8 +226,7 @@ def report_period(context: str) -> ReportPeriod | None:
     year_match = YEAR_PERIOD.search(context)
     if year_match:
         year = int(year_match.group(1))
-        kind = ANNUAL if is_annual or not is_quarterly else ANNUAL
-        return ReportPeriod(year_match.group(0).strip(), kind, date(year, 1, 1), date(year, 12, 31))
+        return ReportPeriod(year_match.group(0).strip(), ANNUAL, date(year, 1, 1), date(year, 12, 31))
     return None
 
 
@@ -435,7 +435,10 @@ def _text_table_at(lines: Sequence[str], at: int) -> tuple[list[list[str]], int,
         end = at
         while end < len(lines) and (lines[end].count("|") >= 2 or not lines[end].strip()):
             end += 1
-        grid = [[c for c in row.split("|")][1:-1] if row.strip().startswith("|") else row.split("|") for row in lines[at:end]]
+        grid = [
+            [c for c in row.split("|")][1:-1] if row.strip().startswith("|") else row.split("|")
+            for row in lines[at:end]
+        ]
         return grid, at, end
     stream = _stream_cells("\n".join(rest))
     width = _header_width(stream)
@@ -540,9 +543,7 @@ def find_html_tables(html: str) -> list[StatTable]:
         root = lxml.html.document_fromstring(html)
     except (ValueError, lxml.etree.ParserError):  # type: ignore[attr-defined]
         return []
-    meta = " ".join(
-        f"{m.get('name') or ''}:{m.get('content') or ''}" for m in root.iter("meta") if m.get("content")
-    )
+    meta = " ".join(f"{m.get('name') or ''}:{m.get('content') or ''}" for m in root.iter("meta") if m.get("content"))
     title = " ".join(t.text_content() for t in root.iter("title"))
     tables = []
     for element in root.iter("table"):

@@ -76,6 +76,7 @@ INDICATOR_COLUMNS = pa.schema(
         ("period", pa.string()),
         ("period_start", pa.date32()),
         ("period_end", pa.date32()),
+        ("origin", pa.string()),  # prose | table (migration 004)
     ]
 )
 CLEANING_COLUMNS = pa.schema(
