@@ -14,6 +14,7 @@ from parsers.metadata import author_from_dateline, author_from_title, parse_meta
 from parsers.metrics import MetricRule
 from parsers.records import Article, PageMetadata, Paragraph, ParseError, RawDocument, stable_id
 from parsers.regions import article_region
+from parsers.script import is_traditional, to_simplified
 from parsers.sections import build_outline
 from parsers.tables import covered_keys, find_tables, squeeze, table_indicators
 
@@ -45,7 +46,11 @@ def parse_document(
     published, outlet, author = parse_metadata_lines(cleaned.metadata_lines)
     title = cleaned.title or ""
     body = "\n".join(p.text for p in paragraphs)
-    region = article_region(title, body, default=raw.default_region)
+    traditional = is_traditional(body)
+    if traditional:
+        region = article_region(to_simplified(title), to_simplified(body), default=raw.default_region)
+    else:
+        region = article_region(title, body, default=raw.default_region)
     article = Article(
         doc_id=doc_id,
         uri=raw.uri,
@@ -69,7 +74,12 @@ def parse_document(
     covered = covered_keys(tables)
     prose = [p for p in paragraphs if not is_table_paragraph(p, covered)] if tables else paragraphs
     indicators = find_indicators(
-        doc_id, prose, published=article.published_date, region=region.most_specific, rules=rules
+        doc_id,
+        prose,
+        published=article.published_date,
+        region=region.most_specific,
+        rules=rules,
+        traditional=traditional,
     )
     if tables:
         indicators += table_indicators(

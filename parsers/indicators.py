@@ -20,6 +20,7 @@ import cn2an
 from parsers.metrics import MetricRule, code_metric, default_rules, rules_by_unit
 from parsers.records import Indicator, Paragraph, stable_id
 from parsers.regions import CITY, COUNTY, NATIONAL, Place, PlaceMention, find_places, place_at, place_by_name
+from parsers.script import to_simplified
 
 EXACT, OVER, APPROX, UNDER = "exact", "over", "approx", "under"
 
@@ -115,6 +116,8 @@ PEOPLE_NOUN = re.compile(
 MONEY_CONTEXT = re.compile(r"资金|基金|规模|投资|金额|款|经费|收入|收费|产值|效益|资产|预算|营收|融资|捐")
 NOUN_AFTER = re.compile(r"的?[“\"]?[\u4e00-\u9fff“”\"][^\d，,。；;、:：!！?？《]{0,17}")
 MAX_METRIC_CHARS = 24
+# Divisions and households counted one after another (镇20515个、乡10172个): a metric of one character.
+SINGLE_CHAR_NOUNS = frozenset("镇乡县旗村户省市")
 VERB_PREFIX_CHARS = 6  # a short phrase before VERB+figure+NOUN (新设立登记, 带来) is kept in the metric
 ALL_OF_THEM = re.compile(r"全部|均|都")
 LEADING_NOISE = re.compile(
@@ -379,7 +382,7 @@ def metric_phrase(
     if len(after) >= 2:
         phrase = own + after if own and (before.endswith("的") or len(own) <= VERB_PREFIX_CHARS) else after
         return phrase[:MAX_METRIC_CHARS]
-    if len(own) >= 2:
+    if len(own) >= 2 or (own in SINGLE_CHAR_NOUNS and before.endswith(own)):
         return own[-MAX_METRIC_CHARS:]
     return previous_metric or own
 
@@ -529,13 +532,18 @@ def find_indicators(
     published: date | None,
     region: str | None,
     rules: Sequence[MetricRule] | None = None,
+    traditional: bool = False,
 ) -> tuple[Indicator, ...]:
-    """Indicators of an article's paragraphs, in reading order."""
+    """Indicators of an article's paragraphs, in reading order.
+
+    Traditional text (`traditional`) is read in simplified characters; raw_text and sentence stay as printed.
+    """
     vocabulary = rules_by_unit(default_rules() if rules is None else rules)
     article_place = place_by_name(region) if region else None
     found: list[Indicator] = []
     for paragraph in paragraphs:
-        for _, sentence in split_sentences(paragraph.text):
+        for _, printed in split_sentences(paragraph.text):
+            sentence = to_simplified(printed) if traditional else printed
             previous_metric: str | None = None
             subject: str | None = None  # the last counted thing, for shares that follow it
             figures = list(find_figures(sentence))
@@ -568,8 +576,8 @@ def find_indicators(
                         unit=figure.unit,
                         unit_implied=figure.unit_implied,
                         qualifier=figure.qualifier,
-                        raw_text=figure.raw_text,
-                        sentence=sentence.strip(),
+                        raw_text=printed[figure.start : figure.start + len(figure.raw_text)],
+                        sentence=printed.strip(),
                         region=region_name,
                         region_province=province,
                         period=period,
