@@ -83,7 +83,12 @@ def parse_document(
     )
     if tables:
         indicators += table_indicators(
-            doc_id, tables, paragraphs, region=region.most_specific, rules=rules, first_ordinal=len(indicators)
+            doc_id,
+            tables,
+            paragraphs,
+            region=region.most_specific or raw.default_region,
+            rules=rules,
+            first_ordinal=len(indicators),
         )
     return replace(article, indicators=indicators)
 

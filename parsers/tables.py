@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from parsers.metrics import MetricRule, code_metric, default_rules, rules_by_unit
@@ -25,6 +25,9 @@ UNIT_HEADERS = frozenset({"单位", "计量单位"})
 CODE_HEADERS = frozenset({"代码", "指标代码"})
 VALUE_HEADERS = frozenset({"数量", "本期", "本期数", "本月", "本季", "数值", "本年累计", "本月数", "本期数量"})
 COMPARISON_WORDS = ("上期", "上年", "上季", "上月", "环比", "同比", "增减", "增长", "同期", "比上年", "去年")
+OTHER_LABEL_HEADERS = frozenset({"Item", "Items", "Indicator", "Indicators"})  # a second, English label column
+YEAR_HEADER = re.compile(r"^(?:19|20)\d\d$")
+YEAR_COMPARISON = re.compile(r"^(?:19|20)\d\d年比")  # 2008年比 / 2007年 / 增减%: a change column
 INDEX_CELL = re.compile(r"^(?:[甲乙丙丁戊]|\d{1,2})?$")  # the `甲 乙 丙 1 2 3` row under the header
 HEADER_LINE = re.compile(r"^(?:指标名称|指标|项目)")
 CODE_CELL = re.compile(r"^[A-Z]{2,4}\d{6,12}$")
@@ -108,6 +111,7 @@ class StatTable:
     rows: tuple[TableRow, ...]
     context: str  # title, period and issuer lines found before and above the header
     covered: frozenset[str]  # normalized texts of the lines the table spans (prose skips them)
+    year: int | None = None  # the year column read, when the table has year columns (2007 | 2008)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +176,7 @@ class Columns:
     label: tuple[int, ...]
     unit: int | None
     value: int
+    year: int | None = None  # a table with year columns (2007 | 2008) reports the latest year
 
 
 def find_columns(cells: Sequence[str]) -> Columns | None:
@@ -182,12 +187,20 @@ def find_columns(cells: Sequence[str]) -> Columns | None:
         return None
     unit = next((i for i, n in enumerate(names) if n in UNIT_HEADERS), None)
     value = next((i for i, n in enumerate(names) if n in VALUE_HEADERS), None)
+    years = [(int(n), i) for i, n in enumerate(names) if YEAR_HEADER.match(n)]
+    if value is None and years:
+        year, column = max(years)
+        return Columns(label, unit, column, year)
     if value is None:  # the first column after label, unit and code that is not a comparison
         value = next(
             (
                 i
                 for i, n in enumerate(names)
-                if i > max(label) and i != unit and n and n not in CODE_HEADERS and not n.startswith(COMPARISON_WORDS)
+                if i > max(label)
+                and i != unit
+                and n
+                and n not in CODE_HEADERS | OTHER_LABEL_HEADERS
+                and not n.startswith(COMPARISON_WORDS)
             ),
             None,
         )
@@ -247,40 +260,79 @@ def issuer_text(context: str) -> tuple[str | None, str | None]:
 
 
 # --- grid -> rows ---------------------------------------------------------------------------------
-def _unit_for(label: str, unit_cell: str, last_money: tuple[float, str] | None) -> tuple[float, str, bool] | None:
-    """(scale, base unit, implied) of a row: its unit cell, a unit in its label, else guessed from the label."""
-    parsed = split_unit(unit_cell) if unit_cell.strip() else None
+Unit = tuple[float, str]  # (scale, base unit): 万人 -> (1e4, 人)
+
+
+@dataclass(slots=True)
+class _Section:
+    kind: str  # marker kind, "plain" for an unnumbered heading, PART for the row a 其中 list belongs to
+    name: str
+    unit: Unit | None  # 二、优抚安置(万人): the unit of the rows under it
+
+
+def _label_unit(label: str) -> Unit | None:
+    in_label = UNIT_IN_LABEL.search(label)
+    return split_unit(in_label.group("unit")) if in_label else None
+
+
+def _unit_for(
+    name: str, label: str, unit_cell: str, inherited: Unit | None, last_money: Unit | None
+) -> tuple[float, str, bool] | None:
+    """(scale, base unit, implied) of a row: its unit cell or a unit in its label, its section's unit, else a
+    unit its label implies (…人数 -> 人; a money line -> the money unit of the rows before it)."""
+    parsed = (split_unit(unit_cell) if unit_cell.strip() else None) or _label_unit(label)
     if parsed:
         return parsed[0], parsed[1], False
-    in_label = UNIT_IN_LABEL.search(label)
-    if in_label:
-        parsed = split_unit(in_label.group("unit"))
-        if parsed:
-            return parsed[0], parsed[1], False
+    if inherited:
+        return inherited[0], inherited[1], True
     for pattern, unit in UNIT_FROM_LABEL:
-        if pattern.search(label):
+        if pattern.search(name):
             return 1.0, unit, True
-    if MONEY_LABEL.search(label) and last_money:
+    if MONEY_LABEL.search(name) and last_money:
         return last_money[0], last_money[1], True
     return None
 
 
-def rows_from_grid(grid: Sequence[Sequence[str]]) -> tuple[list[TableRow], int]:
-    """Rows with a value under the header; also the index of the header row (-1 when there is none)."""
+def _close(stack: list[_Section], kind: str) -> None:
+    """Close the sections at or below the level of a new row of this marker kind."""
+    if stack and stack[-1].kind == PART:
+        stack.pop()
+    kinds = [s.kind for s in stack]
+    del stack[kinds.index(kind) if kind in kinds else len(stack) :]
+
+
+def _is_flow(row_path: Sequence[str], base: str) -> bool:
+    """Money spent or raised in a monthly or quarterly report is counted from January 1 (the reports print
+    年初至今 totals), unless the row says 当月; so are rows that say 累计."""
+    if any(CUMULATIVE in p for p in row_path):
+        return True
+    return base == "元" and "当月" not in row_path[-1]
+
+
+def _continues_label(name: str, unit_cell: str, previous: TableRow | None, had_value: bool) -> bool:
+    """A label printed over two lines (国家抚恤、补助各类 / 优抚对象) or its unit on the next line ((万人))."""
+    return had_value and previous is not None and not unit_cell.strip() and _scope_of(name) is None
+
+
+def rows_from_grid(grid: Sequence[Sequence[str]]) -> tuple[list[TableRow], int, int | None]:
+    """Rows with a value under the header, the header's index (-1: none), and the year of a year column."""
     header_at, columns = next(
         ((i, c) for i, cells in enumerate(grid) if (c := find_columns(cells)) is not None), (-1, None)
     )
     if columns is None:
-        return [], -1
+        return [], -1, None
     rows: list[TableRow] = []
-    stack: list[tuple[str, str]] = []  # (marker kind, label) of the open sections
-    last_money: tuple[float, str] | None = None
+    stack: list[_Section] = []
+    last_money: Unit | None = None
     last_valued: str | None = None  # label of the last row with a value: the whole of the 其中 rows after it
+    had_value = False  # the row just before had a value
+    last_total_unit: Unit | None = None  # the scaled unit of an unnumbered total, for the parts after it
     for cells in grid[header_at + 1 :]:
         if _is_index_row(cells):
             continue
         parts = [cells[i].strip() for i in columns.label if i < len(cells) and cells[i].strip()]
         if not parts or len(parts[-1]) > MAX_LABEL_CHARS or META_CELL.match(squeeze(parts[0])):
+            had_value = False
             continue
         label_cell = parts[-1]
         unit_cell = cells[columns.unit] if columns.unit is not None and columns.unit < len(cells) else ""
@@ -293,37 +345,45 @@ def rows_from_grid(grid: Sequence[Sequence[str]]) -> tuple[list[TableRow], int]:
         group = [squeeze(p) for p in parts[:-1] if squeeze(p) != name]
         if not name:
             continue
+        if (
+            value is None
+            and kind is None
+            and not is_part
+            and _continues_label(name, unit_cell, rows[-1] if rows else None, had_value)
+        ):
+            rows[-1] = _continued(rows[-1], label_cell, name)
+            had_value = False
+            continue
+        had_value = value is not None
         if value is None:  # a section row
-            if stack and stack[-1][0] == PART:
-                stack.pop()
+            last_total_unit = None
+            section_unit = _label_unit(label_cell) or (split_unit(unit_cell) if unit_cell.strip() else None)
             if kind is None:
-                if stack and stack[-1][0] == "plain":
+                if stack and stack[-1].kind == PART:
                     stack.pop()
-                stack.append(("plain", name))
+                if stack and stack[-1].kind == "plain":
+                    stack.pop()
+                stack.append(_Section("plain", UNIT_IN_LABEL.sub("", name), section_unit))
             else:
-                kinds = [k for k, _ in stack]
-                del stack[kinds.index(kind) if kind in kinds else len(stack) :]
-                stack.append((kind, name))
-            parsed = split_unit(unit_cell) if unit_cell.strip() else None
-            if parsed and parsed[1] == "元":
-                last_money = parsed
+                _close(stack, kind)
+                stack.append(_Section(kind, UNIT_IN_LABEL.sub("", name), section_unit))
+            if section_unit and section_unit[1] == "元":
+                last_money = section_unit
             continue
-        if is_part and last_valued and not (stack and stack[-1][0] == PART):
-            stack.append((PART, last_valued))
-        elif kind is not None and not is_part:
-            if stack and stack[-1][0] == PART:
-                stack.pop()
-            kinds = [k for k, _ in stack]
-            del stack[kinds.index(kind) if kind in kinds else len(stack) :]
-        parents = [label for _, label in stack]
-        path = tuple(dict.fromkeys([*group, *parents, re.sub(UNIT_IN_LABEL, "", name)]))
-        unit = _unit_for(name, unit_cell, last_money)
-        if unit is None:
-            continue
-        scale, base, implied = unit
+        if is_part and last_valued and not (stack and stack[-1].kind == PART):
+            stack.append(_Section(PART, last_valued, None))
+        elif kind is not None:
+            _close(stack, kind)
+        own_name = UNIT_IN_LABEL.sub("", name)
+        path = tuple(dict.fromkeys([*group, *(s.name for s in stack), own_name]))
+        inherited = (last_total_unit if kind is None else None) or next(
+            (s.unit for s in reversed(stack) if s.unit), None
+        )
+        # a row whose unit is still unknown may get it from the line below ((万人)); else it is dropped
+        scale, base, implied = _unit_for(own_name, label_cell, unit_cell, inherited, last_money) or (1.0, "", True)
         if base == "元" and not implied:
             last_money = (scale, base)
-        scope = _scope_of(name) or next((s for p in reversed(path[:-1]) if (s := _scope_of(p))), None)
+        scope = _scope_of(own_name) or next((s for p in reversed(path[:-1]) if (s := _scope_of(p))), None)
         rows.append(
             TableRow(
                 path=path,
@@ -333,14 +393,36 @@ def rows_from_grid(grid: Sequence[Sequence[str]]) -> tuple[list[TableRow], int]:
                 value=round(value * scale, 6),
                 base_unit=base,
                 unit_implied=implied,
-                is_cumulative=any(CUMULATIVE in p for p in path),
+                is_cumulative=_is_flow(path, base),
                 scope=scope,
             )
         )
-        if kind is not None and not is_part:
-            stack.append((kind, name))
-        last_valued = name
-    return rows, header_at
+        own_unit = _label_unit(label_cell)
+        scaled_unit = own_unit if own_unit and own_unit[0] != 1 else None
+        if kind is not None:
+            stack.append(_Section(kind, own_name, scaled_unit))
+        elif scaled_unit:  # 社会组织总数(万个) then 社会团体, 民办非企业单位: its parts, in its unit
+            last_total_unit = scaled_unit
+        last_valued = own_name
+    return [r for r in rows if r.base_unit], header_at, columns.year
+
+
+def _continued(row: TableRow, label_cell: str, name: str) -> TableRow:
+    """The row with the rest of its label, or with the unit printed on the line below it."""
+    unit = _label_unit(label_cell) if UNIT_IN_LABEL.fullmatch(label_cell.strip()) else None
+    if unit is not None and row.unit_implied:
+        number = parse_number(row.value_text) or 0.0
+        return replace(
+            row,
+            value=round(number * unit[0], 6),
+            base_unit=unit[1],
+            unit_implied=False,
+            unit=label_cell.strip("()（） "),
+        )
+    if unit is not None:
+        return row
+    own = row.path[-1] + name
+    return replace(row, path=(*row.path[:-1], own), label=row.label.strip() + name)
 
 
 # --- readers: text --------------------------------------------------------------------------------
@@ -348,11 +430,13 @@ def _stream_cells(text: str) -> list[str]:
     return [c.strip() for c in text.split("|")]
 
 
-def _chunk_stream(cells: list[str], width: int) -> list[list[str]]:
-    """One-cell-per-line tables: cells in reading order, `width` to a row; stray empty cells between rows skipped."""
+def _chunk_stream(cells: list[str], width: int, *, rows_open_with_pipe: bool) -> list[list[str]]:
+    """One-cell-per-line tables: cells in reading order, `width` to a row. Where each row opens with a pipe
+    (`| 乡镇级合计 |`), the empty cell that leaves between rows is skipped; elsewhere an empty first cell is the
+    label cell of a row continuing the one above."""
     grid, i = [], 0
     while i < len(cells):
-        while i < len(cells) and not cells[i]:
+        while rows_open_with_pipe and i < len(cells) and not cells[i]:
             i += 1
         if i >= len(cells):
             break
@@ -361,19 +445,34 @@ def _chunk_stream(cells: list[str], width: int) -> list[list[str]]:
     return grid
 
 
-def _header_width(cells: list[str]) -> int:
-    width, seen = 0, 0
-    for cell in cells:
+def _body_cells(body: list[str]) -> list[str]:
+    """Cells after the header, from the first row label: header lines the copy collapsed (2007年 | ||||) dropped."""
+    first = next((i for i, c in enumerate(body[:80]) if MARKER.match(c) or squeeze(c) in ("甲", "A")), 0)
+    return body[first:]
+
+
+def _header_span(cells: list[str]) -> tuple[int, int]:
+    """(first, end) indices of the header cells at the start of a cell stream; (0, 0) when there is none."""
+    first, end, seen = None, 0, 0
+    for i, cell in enumerate(cells):
         word = squeeze(cell)
         if not word:
             continue
-        if word in LABEL_HEADERS | UNIT_HEADERS | CODE_HEADERS | VALUE_HEADERS or word.startswith(COMPARISON_WORDS):
-            width, seen = width + 1, seen + 1
+        if (
+            word in LABEL_HEADERS | UNIT_HEADERS | CODE_HEADERS | VALUE_HEADERS | OTHER_LABEL_HEADERS
+            or word.startswith(COMPARISON_WORDS)
+            or YEAR_HEADER.match(word)
+            or YEAR_COMPARISON.match(word)
+        ):
+            first = i if first is None else first
+            end, seen = i + 1, seen + 1
             continue
         break
-    return width if seen >= 2 else 0
+    return (first or 0, end) if seen >= 2 else (0, 0)
 
 
+ROW_OPENS_WITH_PIPE = re.compile(r"^\|\s*[^\s|]")
+MIN_PIPE_OPENED_ROWS = 3
 GLUED_ROW = re.compile(
     r"^(?P<label>.+?)(?P<unit>元/人[·.、]?月|万人次|万元|亿元|万人|万户|万张|人次|户次|元|个|人|户|张|件|对|具|所|家|%)?"
     r"(?P<code>[A-Z]{3}\d{9})(?P<nums>[-\d,.]*)$"
@@ -441,9 +540,12 @@ def _text_table_at(lines: Sequence[str], at: int) -> tuple[list[list[str]], int,
         ]
         return grid, at, end
     stream = _stream_cells("\n".join(rest))
-    width = _header_width(stream)
-    if width >= 2:
-        return _chunk_stream(stream, width), at, len(lines)
+    first, end = _header_span(stream)
+    if end - first >= 2:
+        header = [c for c in stream[first:end] if c]
+        opened = sum(1 for line in rest if ROW_OPENS_WITH_PIPE.match(line)) >= MIN_PIPE_OPENED_ROWS
+        body = _chunk_stream(_body_cells(stream[end:]), len(header), rows_open_with_pipe=opened)
+        return [header, *body], at, len(lines)
     tokens = line.split()
     if len(tokens) >= 3 and {"单位", "数量"} <= {squeeze(t) for t in tokens}:
         end = at + 1
@@ -469,12 +571,12 @@ def find_text_tables(text: str) -> list[StatTable]:
             at += 1
             continue
         grid, start, end = found
-        rows, _ = rows_from_grid(grid)
+        rows, _, year = rows_from_grid(grid)
         if rows:
             before = "\n".join(lines[:start])
             context = before[:HEAD_CHARS] + "\n" + before[HEAD_CHARS:][-MAX_CONTEXT_CHARS:]
             covered = frozenset(k for line in lines[start:end] if (k := squeeze(line)))
-            tables.append(StatTable(tuple(rows), context, covered))
+            tables.append(StatTable(tuple(rows), context, covered, year))
         at = max(end, at + 1)
     return tables
 
@@ -550,13 +652,13 @@ def find_html_tables(html: str) -> list[StatTable]:
         if element.find(".//table") is not None:
             continue
         grid = html_grid(element)
-        rows, header_at = rows_from_grid(grid)
+        rows, header_at, year = rows_from_grid(grid)
         if not rows:
             continue
         inside = "\n".join(" ".join(cells) for cells in grid[:header_at])
         context = "\n".join((title, meta, _text_before(element), inside))
         covered = frozenset(k for cells in grid if (k := squeeze("".join(cells))))
-        tables.append(StatTable(tuple(rows), context, covered))
+        tables.append(StatTable(tuple(rows), context, covered, year))
     return tables
 
 
@@ -612,7 +714,7 @@ def table_region(table: StatTable, fallback: str | None) -> tuple[str | None, st
     if NATIONAL_ISSUER.search(table.context):
         return NATIONAL, None
     fallback_place = place_by_name(fallback) if fallback else None
-    return (fallback, fallback_place.province if fallback_place else None)
+    return fallback, (fallback_place.province if fallback_place else None)
 
 
 def _row_paragraph(row: TableRow, by_text: dict[str, Paragraph], paragraphs: Sequence[Paragraph]) -> Paragraph | None:
@@ -640,6 +742,8 @@ def table_indicators(
     found: list[Indicator] = []
     for table in tables:
         period = report_period(table.context)
+        if table.year is not None:
+            period = ReportPeriod(f"{table.year}年", ANNUAL, date(table.year, 1, 1), date(table.year, 12, 31))
         region_name, province = table_region(table, region)
         for row in table.rows:
             start, end = row_period(period, row)

@@ -61,7 +61,10 @@ def text_cases(numbers: Iterable[str] | None = None) -> list[GoldCase]:
 
 
 def own_cases() -> list[GoldCase]:
-    return [GoldCase(p.stem, p.with_suffix(".txt"), json.loads(p.read_text(encoding="utf-8"))) for p in sorted(OWN.glob("*.json"))]
+    return [
+        GoldCase(p.stem, p.with_suffix(".txt"), json.loads(p.read_text(encoding="utf-8")))
+        for p in sorted(OWN.glob("*.json"))
+    ]
 
 
 def table_cases(numbers: Iterable[str] | None = None) -> list[GoldCase]:
@@ -255,14 +258,17 @@ def score_rows(case: GoldCase, article: Article) -> RowScore:
         region = g.get("region", case.gold.get("region"))
         checks = {
             "unit": p.unit == g["unit"],
-            "period": str(p.period_end) == str(g.get("period_end")) and str(p.period_start) == str(g.get("period_start")),
+            "period": str(p.period_end) == str(g.get("period_end"))
+            and str(p.period_start) == str(g.get("period_start")),
             "region": p.region == region,
         }
         for name, ok in checks.items():
             score.fields_right[name] += ok
             if not ok:
                 got = {"unit": p.unit, "period": (p.period_start, p.period_end), "region": p.region}[name]
-                want = {"unit": g["unit"], "period": (g.get("period_start"), g.get("period_end")), "region": region}[name]
+                want = {"unit": g["unit"], "period": (g.get("period_start"), g.get("period_end")), "region": region}[
+                    name
+                ]
                 score.field_errors.append(f"{case.stem}: {name} L{g['line']} {g['label']}: gold {want} got {got}")
         score.fields_right["all"] += all(checks.values())
     return score
