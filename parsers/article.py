@@ -12,7 +12,7 @@ from parsers.extract import extract_html
 from parsers.indicators import find_indicators
 from parsers.metadata import author_from_dateline, author_from_title, parse_metadata_lines
 from parsers.metrics import MetricRule
-from parsers.records import Article, PageMetadata, Paragraph, ParseError, RawDocument, stable_id
+from parsers.records import Article, Block, PageMetadata, Paragraph, ParseError, RawDocument, Section, stable_id
 from parsers.regions import article_region
 from parsers.script import is_traditional, to_simplified
 from parsers.sections import build_outline
@@ -72,7 +72,8 @@ def parse_document(
         char_count=len(body),
     )
     covered = covered_keys(tables)
-    prose = [p for p in paragraphs if not is_table_paragraph(p, covered)] if tables else paragraphs
+    texts = figure_texts(title, blocks, sections, paragraphs)
+    prose = [p for p in texts if not is_table_paragraph(p, covered)] if tables else texts
     indicators = find_indicators(
         doc_id,
         prose,
@@ -91,6 +92,25 @@ def parse_document(
             first_ordinal=len(indicators),
         )
     return replace(article, indicators=indicators)
+
+
+def figure_texts(
+    title: str, blocks: Sequence[Block], sections: Sequence[Section], paragraphs: Sequence[Paragraph]
+) -> list[Paragraph]:
+    """The texts figures are read from, in reading order: the title, then headings and paragraphs.
+
+    A figure in the title or a heading (山西大同10县区全覆盖, 全市10个县区) has no paragraph: its paragraph_id
+    is '' (the heading's section_id tells where it was printed).
+    """
+    found = [Paragraph("", -1, None, title)] if title else []
+    headings, body = iter(sections), iter(paragraphs)
+    for block in blocks:
+        if block.is_heading:
+            section = next(headings)
+            found.append(Paragraph("", -1, section.section_id, section.heading))
+        else:
+            found.append(next(body))
+    return found
 
 
 def is_table_paragraph(paragraph: Paragraph, covered: frozenset[str]) -> bool:

@@ -30,7 +30,7 @@ UNITS = sorted(
     """
     个工作日 个百分点 百分点 个月 平方米 平方公里 公里 千米 人次 场次 户次 家次 批次 架次 课时 小时 分钟
     个 家 人 名 位 元 项 次 场 件 笔 吨 单 亩 所 座 处 户 套 期 条 轮 起 篇 块 种 批 届 支 本 台 辆 张 份
-    例 床 间 部 册 首 幅 门 节 对 秒 天 周 年 倍 % ％
+    例 床 间 部 册 首 幅 门 节 对 秒 天 周 年 倍 岁 具 % ％
     """.split(),
     key=len,
     reverse=True,
@@ -84,7 +84,7 @@ DATE_OR_TIME_AFTER = re.compile(
     r"^(?:年(?!度?[以来])?|月|日|号|时|点|分|秒|:|：\d|·|\.\d|/\d|[-—–~至]\s*(?:19|20)\d\d)"
 )
 CODE_AFTER = re.compile(r"^(?:[A-Za-z]|\+|版|级|号|期\)|届[一-龥]{0,2}会议|楼|层|路|街|米高)")
-CODE_BEFORE = re.compile(r"(?:第|每|前|〔|\[|【|No\.?|编号|号码|电话|热线|[A-Za-z+]|\d[.．]|\d\s*[-—–~至到]|^[-—–~])$")
+CODE_BEFORE = re.compile(r"(?:第|每|(?<![提])前|〔|\[|【|No\.?|编号|号码|电话|热线|[A-Za-z+]|\d[.．]|\d\s*[-—–~至到]|^[-—–~])$")
 # A measure word that is really the first character of a noun: 7部门, 3家庭, 5名单, 12项目, 2年度.
 UNIT_NOUN_CLASH = re.compile(
     r"^(?:部门|家庭|家属|人员|人口|名单|名称|次数|项目|件事|种类|期间|条件|位置|个人|年度|年代|年龄|户籍|所有|台账|本级|份额|处理|场所|座谈|支持|支部|批准|条例|起来|间隔)"
@@ -94,10 +94,22 @@ ENUMERATION_AFTER = re.compile(
 )
 # 两个维护, 6个必须, 四个自信: a count of slogans, not of things.
 SLOGAN_AFTER = re.compile(r"^个?(?:必须|确保|维护|意识|自信|坚持|到位|不|一|服务|全面|优先)(?:[”\"，,、。；;]|$)")
-DURATION_CONTEXT = re.compile(r"(?:连续|为期|历时|用了?|经过|近|长达|持续|满)$")
-SESSION_NAME_AFTER = re.compile(r"^(?:[一二三四五六七八九十]中全会|全会|全国人大|人大|政协|中央)")
+DURATION_CONTEXT = re.compile(
+    r"(?:连续[^，,。；;\d]{0,4}|为期|历时|用了?|经过|近|长达|持续|满|提前|推迟|延长|缩短|延迟)$"
+)
+SESSION_NAME_AFTER = re.compile(r"^(?:[一二三四五六七八九十]中全会|全会|全国人大|人大|政协|中央|常委会)")
 LIST_NUMBER_AFTER = re.compile(r"^[.．、](?!\d)")  # 2.开展… / 3、加强…: list numbering
 SMALL_CN_UNITS = frozenset({"届", "轮", "期", "批"})  # small Chinese numerals count only these (两届, 三轮, 四期)
+# …and 两 counts things (两个村, 两项任务): the other small numerals name slogans too often (三个代表, 五个一).
+TWO_COUNTS_UNITS = frozenset({"个", "项", "名", "家", "所", "户", "位", "人", "场", "次", "处", "条"})
+# 分为两个部分, 两个关口, 两项补贴 (a policy's name): abstract nouns a speaker pairs, not things counted.
+TWO_RHETORIC_AFTER = re.compile(
+    r"^(?:部分|方面|阶段|环节|关口|补贴|层面|维度|原则|重点|机制|体系|结合|转变|作用|责任|大局|市场|资源|途径|渠道|全覆盖|覆盖)"
+)
+SESSION_ORDINAL_AFTER = re.compile(r"^[\u4e00-\u9fff]{0,4}(?:常委会|委员会|代表大会|全体会议|会议|全会)")
+# 60岁以上老年人口, 80岁及以上老人: an age band that names a group, not a measured age (30岁以上, stays one).
+AGE_BAND_AFTER = re.compile(r"^(?:及|或)?(?:以上|以下)?[的]?[\u4e00-\u9fff]")
+PEOPLE_BEFORE = re.compile(r"人口|老人|老年人|人数|群众|居民|人员|儿童|志愿者|会员|职工")
 UNIT_ALIASES = {"％": "%", "个百分点": "百分点"}
 LIST_COUNT_UNITS = frozenset({"个", "种", "项", "类", "条", "大", "方面"})
 LIST_SEPARATOR = re.compile(r"[、,，]")
@@ -115,9 +127,11 @@ PEOPLE_NOUN = re.compile(
 )
 MONEY_CONTEXT = re.compile(r"资金|基金|规模|投资|金额|款|经费|收入|收费|产值|效益|资产|预算|营收|融资|捐")
 NOUN_AFTER = re.compile(r"的?[“\"]?[\u4e00-\u9fff“”\"][^\d，,。；;、:：!！?？《]{0,17}")
+FRACTION = re.compile(r"(?<![\d./])(\d)/(\d{1,2})(?![\d./])(?=的|以上|左右)")
+PEOPLE_WINDOW = 20  # a scaled figure with no unit counts people when people were named just before it
 MAX_METRIC_CHARS = 24
 # Divisions and households counted one after another (镇20515个、乡10172个): a metric of one character.
-SINGLE_CHAR_NOUNS = frozenset("镇乡县旗村户省市")
+SINGLE_CHAR_NOUNS = frozenset("镇乡县旗盟村户省市")
 VERB_PREFIX_CHARS = 6  # a short phrase before VERB+figure+NOUN (新设立登记, 带来) is kept in the metric
 ALL_OF_THEM = re.compile(r"全部|均|都")
 LEADING_NOISE = re.compile(
@@ -125,7 +139,8 @@ LEADING_NOISE = re.compile(
     r"累计|共|已|还|再|均|新增|新|达到|达|合计|总计|总|有|拥有|为|是|的|并|和|及|在|于|将|对|向)+"
 )
 TRAILING_NOISE = re.compile(
-    r"(?:已达到|已达|达到|达|共计|共有|共|累计|合计|总计|为|是|有|超过|超|近|约|逾|不足|将近|接近|的|了|至|到|分别|"
+    r"(?:已达到|已达|达到|达|共计|共有|共|累计|合计|总计|为|是|有|超过|超|近|约|逾|不足|将近|接近|的|了|增至|增加到|增长到|升至|"
+    r"提高到|提升到|至|到|分别|"
     r"已与|与|和|及|等|已|均|各|在|中)+$"
 )
 SHARE_OF = re.compile(r"占(?P<base>[^，,。；;]*?)(?:的|比例|比重)?$")
@@ -229,6 +244,8 @@ def _implied_unit(before: str, after: str, *, has_scale: bool, is_arabic: bool) 
         return "人"
     if has_scale and MONEY_CONTEXT.search(before[-12:]):
         return "元"
+    if has_scale and PEOPLE_BEFORE.search(before[-PEOPLE_WINDOW:]):  # 户籍人口为1030.62万
+        return "人"
     if is_arabic and COUNTED_NOUN_AFTER.match(after):
         return "个"
     return None
@@ -236,7 +253,7 @@ def _implied_unit(before: str, after: str, *, has_scale: bool, is_arabic: bool) 
 
 def _is_date_code_or_year(number: str, unit: str, before: str, after: str, *, has_scale: bool) -> bool:
     """Arabic numbers that are not measurements: years, dates, times, codes, ranges, grade labels."""
-    if before and (before[-1].isdigit() or before[-1] in ".．"):
+    if before and (before[-1].isdigit() or before[-1] in ".．/"):
         return True
     at_item_start = not before.strip() or before.rstrip()[-1] in "。；;：:"
     if not unit and (DATE_OR_TIME_AFTER.match(after) or (at_item_start and LIST_NUMBER_AFTER.match(after))):
@@ -259,9 +276,13 @@ def _is_counted_chinese(numeral: str, unit: str, before: str, after: str, *, has
         return False
     if unit == "届" and SESSION_NAME_AFTER.match(after):  # 党的二十届三中全会: an ordinal name
         return False
+    if unit in ("届", "次") and SESSION_ORDINAL_AFTER.match(after):  # 三届二十八次常委会议
+        return False
     if unit in DURATION_UNITS and not DURATION_CONTEXT.search(before[-CONTEXT_TAIL:]):
         return False
     small = not re.search("[十百千万亿]", numeral)
+    if small and numeral == "两" and unit in TWO_COUNTS_UNITS:
+        return not ENUMERATION_AFTER.match(after) and not TWO_RHETORIC_AFTER.match(after)
     if small and unit not in SMALL_CN_UNITS | DURATION_UNITS:
         return False
     return not ENUMERATION_AFTER.match(after)
@@ -298,6 +319,11 @@ def _figure_from_match(sentence: str, match: re.Match[str]) -> Figure | None:
         return None
     if unit == "个" and SLOGAN_AFTER.match(after):
         return None
+    if unit in DURATION_UNITS and after.startswith(("来", "以来")):  # 近3年来: a period, not a duration measured
+        return None
+    if unit == "岁" and (tail in ("以上", "以下") or not tail) and AGE_BAND_AFTER.match(sentence[end:]):
+        if tail or sentence[end : end + 3].startswith(("及以", "或以")):
+            return None
     implied = False
     if not unit:
         guessed = _implied_unit(before, after, has_scale=bool(scale), is_arabic=bool(number))
@@ -319,10 +345,24 @@ def find_figures(sentence: str) -> Iterator[Figure]:
     """Every measured figure in one sentence; years, dates, codes, names and slogans are skipped."""
     if not ANY_NUMERAL.search(sentence):
         return
+    fractions = list(_fractions(sentence)) if "/" in sentence else []
     for match in FIGURE.finditer(sentence):
+        while fractions and fractions[0].start < match.start():
+            yield fractions.pop(0)
         figure = _figure_from_match(sentence, match)
         if figure is not None:
             yield figure
+    yield from fractions
+
+
+def _fractions(sentence: str) -> Iterator[Figure]:
+    """近1/3的人口: a share printed as a fraction, as a percentage (33.33 %)."""
+    for match in FRACTION.finditer(sentence):
+        numerator, denominator = int(match.group(1)), int(match.group(2))
+        if 0 < numerator < denominator:
+            value = round(100 * numerator / denominator, 2)
+            before = sentence[: match.start()]
+            yield Figure(match.start(), match.end(), match.group(0), value, "%", False, _qualifier(before, match))
 
 
 def _clause_start(sentence: str, pos: int, previous: Figure | None) -> int:

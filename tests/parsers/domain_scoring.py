@@ -161,24 +161,32 @@ def score_figures(case: GoldCase, article: Article) -> FigureScore:
     score = FigureScore(gold=len(gold), predicted=len(predicted))
     where = [figure_lines(lines, p) for p in predicted]
     used: set[int] = set()
-    for g in gold:
-        match = next(
-            (
-                i
-                for i, p in enumerate(predicted)
-                if i not in used
-                and g["line"] in where[i][:3]
-                and _same_value(float(g["value"]), p.value)
-                and _same_printed(g["printed"], p.raw_text)
-            ),
-            None,
-        )
-        if match is None:
+    matches: dict[int, int] = {}
+    # first the figures whose best line is the gold line, then those printed alike on nearby lines
+    for candidates in (1, 3):
+        for n, g in enumerate(gold):
+            if n in matches:
+                continue
+            match = next(
+                (
+                    i
+                    for i, p in enumerate(predicted)
+                    if i not in used
+                    and g["line"] in where[i][:candidates]
+                    and _same_value(float(g["value"]), p.value)
+                    and _same_printed(g["printed"], p.raw_text)
+                ),
+                None,
+            )
+            if match is not None:
+                used.add(match)
+                matches[n] = match
+    for n, g in enumerate(gold):
+        if n not in matches:
             score.misses.append(f"{case.stem}: MISSED L{g['line']} {g['printed']} ({g['value']} {g['unit']})")
             continue
-        used.add(match)
         score.matched += 1
-        p = predicted[match]
+        p = predicted[matches[n]]
         score.unit_right += UNIT_EQUIVALENTS.get(p.unit, p.unit) == g["unit"]
         score.pairs.append((g, p))
     for i, p in enumerate(predicted):
