@@ -84,7 +84,9 @@ DATE_OR_TIME_AFTER = re.compile(
     r"^(?:年(?!度?[以来])?|月|日|号|时|点|分|秒|:|：\d|·|\.\d|/\d|[-—–~至]\s*(?:19|20)\d\d)"
 )
 CODE_AFTER = re.compile(r"^(?:[A-Za-z]|\+|版|级|号|期\)|届[一-龥]{0,2}会议|楼|层|路|街|米高)")
-CODE_BEFORE = re.compile(r"(?:第|每|(?<![提])前|〔|\[|【|No\.?|编号|号码|电话|热线|[A-Za-z+]|\d[.．]|\d\s*[-—–~至到]|^[-—–~])$")
+CODE_BEFORE = re.compile(
+    r"(?:第|每|(?<![提])前|〔|\[|【|No\.?|编号|号码|电话|热线|[A-Za-z+]|\d[.．]|\d\s*[-—–~至到]|^[-—–~])$"
+)
 # A measure word that is really the first character of a noun: 7部门, 3家庭, 5名单, 12项目, 2年度.
 UNIT_NOUN_CLASH = re.compile(
     r"^(?:部门|家庭|家属|人员|人口|名单|名称|次数|项目|件事|种类|期间|条件|位置|个人|年度|年代|年龄|户籍|所有|台账|本级|份额|处理|场所|座谈|支持|支部|批准|条例|起来|间隔)"
@@ -321,9 +323,12 @@ def _figure_from_match(sentence: str, match: re.Match[str]) -> Figure | None:
         return None
     if unit in DURATION_UNITS and after.startswith(("来", "以来")):  # 近3年来: a period, not a duration measured
         return None
-    if unit == "岁" and (tail in ("以上", "以下") or not tail) and AGE_BAND_AFTER.match(sentence[end:]):
-        if tail or sentence[end : end + 3].startswith(("及以", "或以")):
-            return None
+    if (
+        unit == "岁"
+        and AGE_BAND_AFTER.match(sentence[end:])
+        and (tail in ("以上", "以下") or sentence[end : end + 3].startswith(("及以", "或以")))
+    ):
+        return None
     implied = False
     if not unit:
         guessed = _implied_unit(before, after, has_scale=bool(scale), is_arabic=bool(number))
