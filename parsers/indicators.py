@@ -30,7 +30,7 @@ UNITS = sorted(
     """
     个工作日 个百分点 百分点 个月 平方米 平方公里 公里 千米 人次 场次 户次 家次 批次 架次 课时 小时 分钟
     个 家 人 名 位 元 项 次 场 件 笔 吨 单 亩 所 座 处 户 套 期 条 轮 起 篇 块 种 批 届 支 本 台 辆 张 份
-    例 床 间 部 册 首 幅 门 节 对 秒 天 周 年 倍 岁 具 % ％
+    例 床 间 部 册 首 幅 门 节 对 秒 天 周 年 倍 岁 具 冢 % ％
     """.split(),
     key=len,
     reverse=True,
@@ -50,7 +50,7 @@ ANY_NUMERAL = re.compile(r"[\d两三四五六七八九十百千万]")
 FIGURE = re.compile(
     rf"(?:{ARABIC}|{CN_NUMERAL})"
     rf"(?P<q1>余|多)?(?P<scale>{SCALE_ALT})?(?P<q2>余|多)?"
-    rf"(?P<unit>{UNIT_ALT})?"
+    rf"(?:[ \u3000]?(?P<unit>{UNIT_ALT}))?"
     rf"(?P<q3>以上|以下|以内|左右|上下)?"
 )
 # Patterns that look back from a figure (…$) read only this many characters before it: searching the
@@ -130,6 +130,10 @@ PEOPLE_NOUN = re.compile(
 MONEY_CONTEXT = re.compile(r"资金|基金|规模|投资|金额|款|经费|收入|收费|产值|效益|资产|预算|营收|融资|捐")
 NOUN_AFTER = re.compile(r"的?[“\"]?[\u4e00-\u9fff“”\"][^\d，,。；;、:：!！?？《]{0,17}")
 FRACTION = re.compile(r"(?<![\d./])(\d)/(\d{1,2})(?![\d./])(?=的|以上|左右)")
+TOWN_NAME = re.compile(r"[\u4e00-\u9fff]{1,5}(?:镇|乡|街道|苏木)")
+DIVISION_KINDS = frozenset({"民族乡", "民族苏木", "乡镇", "城镇", "集镇", "城乡"})
+# 其中…: the figures of a 其中 sentence are parts of what the sentence before counted
+PARTS_OF_BEFORE = re.compile(r"^\s*其中")
 PEOPLE_WINDOW = 20  # a scaled figure with no unit counts people when people were named just before it
 MAX_METRIC_CHARS = 24
 # Divisions and households counted one after another (镇20515个、乡10172个): a metric of one character.
@@ -387,6 +391,8 @@ def _trim_metric(text: str) -> str:
         leading_place = place_at(text)
         if leading_place:
             text = text[leading_place.end :]
+    if TOWN_NAME.fullmatch(text) and text not in DIVISION_KINDS:  # 其中保华镇2户10人: a town, not a metric
+        return ""
     return text.strip(' “”"')
 
 
@@ -587,9 +593,12 @@ def find_indicators(
     article_place = place_by_name(region) if region else None
     found: list[Indicator] = []
     for paragraph in paragraphs:
+        before_by_unit: dict[str, str] = {}  # metric of each unit in the sentence before
         for _, printed in split_sentences(paragraph.text):
             sentence = to_simplified(printed) if traditional else printed
             previous_metric: str | None = None
+            inherited = before_by_unit if PARTS_OF_BEFORE.match(sentence) else {}
+            before_by_unit = {}
             subject: str | None = None  # the last counted thing, for shares that follow it
             figures = list(find_figures(sentence))
             if not figures:
@@ -598,6 +607,9 @@ def find_indicators(
             respective = respective_places(ctx, figures)
             for n, figure in enumerate(figures):
                 metric = metric_phrase(sentence, figure, figures[n - 1] if n else None, previous_metric, subject)
+                if not metric and figure.unit in inherited:
+                    metric = inherited[figure.unit]
+                before_by_unit.setdefault(figure.unit, metric)
                 previous_metric = metric or previous_metric
                 if figure.unit != "%":
                     subject = metric or subject

@@ -46,7 +46,8 @@ MARKER = re.compile(
     r"|(?P<roman>(?:IV|VI{0,3}|I{1,3}|IX|X)(?:[、.．]|\s+|(?=[\u4e00-\u9fff])))"
     r"|(?P<alpha>[A-H](?:[、.．]|\s+|(?=[\u4e00-\u9fff]))))\s*"
 )
-PART_OF = re.compile(r"^\s*其中\s*[:：]?\s*")
+PART_OF = re.compile(r"^\s*(?:其中\s*[:：]?|[#＃])\s*")  # 其中:… and #… (a part of the row above)
+FOOTNOTE_MARK = "*＊※"  # 结婚登记*: the note under the table says what the star means
 UNIT_IN_LABEL = re.compile(r"[(（](?P<unit>[万亿千]?[^()（）\d]{1,6})[)）]\s*$")
 SCOPES = ("城市", "农村", "城镇", "乡村", "城乡")
 SCOPE_ALIASES = {"城镇": "城市", "乡村": "农村"}
@@ -160,7 +161,7 @@ def strip_marker(label: str) -> tuple[str | None, bool, str]:
         text = text[match.end() :]
     if PART_OF.match(text):
         part, text = PART_OF.match(text), PART_OF.sub("", text)
-    return kind, bool(part), squeeze(text).strip("：:")
+    return kind, bool(part), squeeze(text).strip("：:").rstrip(FOOTNOTE_MARK)
 
 
 def _scope_of(text: str) -> str | None:
@@ -357,6 +358,7 @@ def rows_from_grid(grid: Sequence[Sequence[str]]) -> tuple[list[TableRow], int, 
         had_value = value is not None
         if value is None:  # a section row
             last_total_unit = None
+            last_valued = None
             section_unit = _label_unit(label_cell) or (split_unit(unit_cell) if unit_cell.strip() else None)
             if kind is None:
                 if stack and stack[-1].kind == PART:
@@ -509,7 +511,7 @@ def _space_grid(lines: Sequence[str]) -> list[list[str]]:
     """Columns aligned with spaces: label words, then a unit, then numbers (the first is 数量)."""
     grid = [["指标名称", "单位", "数量"]]
     for line in lines:
-        tokens = line.split()
+        tokens = [t for t in line.split() if not CODE_CELL.match(t)]
         if not tokens:
             continue
         at = next((i for i, t in enumerate(tokens) if i and (parse_number(t) is not None or split_unit(t))), None)
@@ -519,6 +521,41 @@ def _space_grid(lines: Sequence[str]) -> list[list[str]]:
         unit = tokens[at] if split_unit(tokens[at]) and parse_number(tokens[at]) is None else ""
         numbers = [t for t in tokens[at + (1 if unit else 0) :] if parse_number(t) is not None]
         grid.append([" ".join(tokens[:at]), unit, numbers[0] if numbers else ""])
+    return grid
+
+
+def _pipe_cells(line: str) -> list[str]:
+    cells = line.split("|")
+    return cells[1:-1] if line.strip().startswith("|") else cells
+
+
+def _pipe_grid(lines: Sequence[str]) -> list[list[str]]:
+    """Rows of a table printed a row a line with pipes.
+
+    A copy that lost the alignment prints a row's label at the end of the line above and its unit and value
+    on the next line (`#养老机构 四、社会救助 城市最低生活保障 |` then `个 | 245 |`): the value belongs to the
+    first label, and the labels after it are the sections that follow.
+    """
+    grid: list[list[str]] = []
+    pending: str | None = None
+    for line in lines:
+        cells = _pipe_cells(line)
+        filled = [c.strip() for c in cells if c.strip()]
+        if pending is not None:
+            labels = pending.split()
+            if len(filled) >= 2 and split_unit(filled[0]) and parse_number(filled[1]) is not None:
+                grid.append([labels[0], filled[0], filled[1]])
+                grid.extend([label, "", ""] for label in labels[1:])
+                pending = None
+                continue
+            grid.append([pending, "", ""])
+            pending = None
+        if len(filled) == 1 and parse_number(filled[0]) is None and len(cells) <= 2:
+            pending = filled[0]
+            continue
+        grid.append(cells)
+    if pending is not None:
+        grid.append([pending, "", ""])
     return grid
 
 
@@ -532,13 +569,9 @@ def _text_table_at(lines: Sequence[str], at: int) -> tuple[list[list[str]], int,
         return (grid, at, len(lines)) if len(grid) > 1 else None
     if line.count("|") >= 3 and len([c for c in line.split("|") if c.strip()]) >= 2:
         end = at
-        while end < len(lines) and (lines[end].count("|") >= 2 or not lines[end].strip()):
+        while end < len(lines) and ("|" in lines[end] or not lines[end].strip()):
             end += 1
-        grid = [
-            [c for c in row.split("|")][1:-1] if row.strip().startswith("|") else row.split("|")
-            for row in lines[at:end]
-        ]
-        return grid, at, end
+        return _pipe_grid(lines[at:end]), at, end
     stream = _stream_cells("\n".join(rest))
     first, end = _header_span(stream)
     if end - first >= 2:
