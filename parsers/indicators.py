@@ -594,11 +594,12 @@ def find_indicators(
     found: list[Indicator] = []
     for paragraph in paragraphs:
         before_by_unit: dict[str, str] = {}  # metric of each unit in the sentence before
+        this_by_unit: dict[str, str] = {}
         for _, printed in split_sentences(paragraph.text):
             sentence = to_simplified(printed) if traditional else printed
             previous_metric: str | None = None
             inherited = before_by_unit if PARTS_OF_BEFORE.match(sentence) else {}
-            before_by_unit = {}
+            before_by_unit, this_by_unit = {}, {}
             subject: str | None = None  # the last counted thing, for shares that follow it
             figures = list(find_figures(sentence))
             if not figures:
@@ -606,10 +607,16 @@ def find_indicators(
             ctx = sentence_context(sentence, until=figures[-1].start)
             respective = respective_places(ctx, figures)
             for n, figure in enumerate(figures):
-                metric = metric_phrase(sentence, figure, figures[n - 1] if n else None, previous_metric, subject)
+                shared = previous_metric
+                adjacent = n > 0 and figures[n - 1].end == figure.start  # 3167户8112人: one thing counted twice
+                if figure.unit in inherited and not adjacent:
+                    # 其中保华镇2户10人,救助资金…;大河镇8户17人: each unit goes on as before 其中
+                    shared = this_by_unit.get(figure.unit) or inherited[figure.unit]
+                metric = metric_phrase(sentence, figure, figures[n - 1] if n else None, shared, subject)
                 if not metric and figure.unit in inherited:
                     metric = inherited[figure.unit]
                 before_by_unit.setdefault(figure.unit, metric)
+                this_by_unit[figure.unit] = metric
                 previous_metric = metric or previous_metric
                 if figure.unit != "%":
                     subject = metric or subject
