@@ -16,7 +16,7 @@ from parsers.records import Article, Block, PageMetadata, Paragraph, ParseError,
 from parsers.regions import article_region
 from parsers.script import is_traditional, to_simplified
 from parsers.sections import build_outline
-from parsers.tables import covered_keys, find_tables, squeeze, table_indicators
+from parsers.tables import covered_keys, find_text_tables, read_html_tables, squeeze, table_indicators
 
 MIN_BODY_CHARS = 50  # less body than this after cleaning is not an article
 
@@ -32,12 +32,13 @@ def parse_document(
     """Parse one input into an Article; raises ParseError (with stage and reason) when it is not one."""
     text = decode_bytes(raw.content, uri=raw.uri, http_charset=raw.http_charset, is_html=raw.is_html)
     if raw.is_html:
-        lines, page = extract_html(text, uri=raw.uri, selector=selector)
+        tables, html = read_html_tables(text)
+        lines, page = extract_html(html, uri=raw.uri, selector=selector)
     else:
+        tables = find_text_tables(text)
         lines, page = text.splitlines(), PageMetadata()
     cleaned = clean_lines(lines, known_title=page.title)
     blocks, duplicates = drop_duplicate_paragraphs(cleaned.blocks)
-    tables = find_tables(text, is_html=raw.is_html)
     body_chars = sum(len(b.text) for b in blocks if not b.is_heading)
     if body_chars < MIN_BODY_CHARS and not tables:
         raise ParseError(raw.uri, "clean", f"no article body: {body_chars} characters left after cleaning")
@@ -86,7 +87,7 @@ def parse_document(
         indicators += table_indicators(
             doc_id,
             tables,
-            paragraphs,
+            texts,
             region=region.most_specific or raw.default_region,
             rules=rules,
             first_ordinal=len(indicators),

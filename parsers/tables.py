@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from parsers.metrics import MetricRule, code_metric, default_rules, rules_by_unit
 from parsers.records import Indicator, Paragraph, stable_id
@@ -98,6 +99,7 @@ class TableRow:
     unit_implied: bool  # the unit was not printed in the row; inferred from its label or neighbours
     is_cumulative: bool  # a 累计 row (or under one): runs from January 1 of the report's year
     scope: str | None  # 城市 / 农村 / 城乡 from the row or its parents
+    keys: tuple[str, ...] = ()  # the row's whole text, squeezed, as printed and with spanned cells once
 
     @property
     def sentence(self) -> str:
@@ -126,7 +128,7 @@ class ReportPeriod:
 # --- cells and numbers ----------------------------------------------------------------------------
 def squeeze(text: str) -> str:
     """Cell text without spaces and pipes: `城 市` -> 城市 (keys for matching lines to rows)."""
-    return re.sub(r"[\s|\u3000\xa0]+", "", text)
+    return "".join(text.split()).replace("|", "")
 
 
 def parse_number(cell: str) -> float | None:
@@ -211,6 +213,8 @@ def find_columns(cells: Sequence[str]) -> Columns | None:
 
 
 def _is_index_row(cells: Sequence[str]) -> bool:
+    if any(len(c) > 4 for c in cells):
+        return False
     filled = [squeeze(c) for c in cells if squeeze(c)]
     return bool(filled) and all(INDEX_CELL.match(c) for c in filled) and any(c in "甲乙丙丁" for c in filled)
 
@@ -397,6 +401,7 @@ def rows_from_grid(grid: Sequence[Sequence[str]]) -> tuple[list[TableRow], int, 
                 unit_implied=implied,
                 is_cumulative=_is_flow(path, base),
                 scope=scope,
+                keys=row_keys(cells),
             )
         )
         own_unit = _label_unit(label_cell)
@@ -407,6 +412,17 @@ def rows_from_grid(grid: Sequence[Sequence[str]]) -> tuple[list[TableRow], int, 
             last_total_unit = scaled_unit
         last_valued = own_name
     return [r for r in rows if r.base_unit], header_at, columns.year
+
+
+def row_keys(cells: Sequence[str]) -> tuple[str, ...]:
+    """Keys a paragraph holding this row would have: all cells, and each distinct cell once (a spanned cell)."""
+    return squeeze("".join(cells)), squeeze("".join(_distinct_cells(cells)))
+
+
+def _distinct_cells(cells: Sequence[str]) -> list[str]:
+    """Filled cells, a cell spanning several columns once."""
+    filled = [c.strip() for c in cells if c.strip()]
+    return [c for i, c in enumerate(filled) if i == 0 or c != filled[i - 1]]
 
 
 def _continued(row: TableRow, label_cell: str, name: str) -> TableRow:
@@ -627,7 +643,7 @@ def html_grid(table: object) -> list[list[str]]:
             while (r, col) in pending:
                 row.append(pending.pop((r, col)))
                 col += 1
-            text = re.sub(r"\s+", " ", cell.text_content()).strip()
+            text = " ".join(cell.text_content().split())
             colspan = _span(cell.get("colspan"))
             rowspan = _span(cell.get("rowspan"))
             for c in range(colspan):
@@ -668,20 +684,22 @@ def _text_before(element: object, limit: int = MAX_CONTEXT_CHARS) -> str:
     return "\n".join(reversed(pieces))[-limit:]
 
 
-def find_html_tables(html: str) -> list[StatTable]:
-    """Statistical tables in an HTML page: innermost <table>s with a 指标/项目 header row."""
+def read_html_tables(html: str) -> tuple[list[StatTable], str]:
+    """Statistical tables in an HTML page (innermost <table>s with a 指标/项目 header row), and the page with
+    each of them written as one paragraph per row (cells joined by ` | `), for body extraction: a row is one
+    line of text, not one line per cell, and its paragraph is the row's provenance."""
     if "<table" not in html.lower() or ("指标" not in html and "项目" not in html):
-        return []
+        return [], html
     import lxml.html  # here, not at the top: text input never needs it
 
     try:
         root = lxml.html.document_fromstring(html)
     except (ValueError, lxml.etree.ParserError):  # type: ignore[attr-defined]
-        return []
+        return [], html
     meta = " ".join(f"{m.get('name') or ''}:{m.get('content') or ''}" for m in root.iter("meta") if m.get("content"))
     title = " ".join(t.text_content() for t in root.iter("title"))
     tables = []
-    for element in root.iter("table"):
+    for element in list(root.iter("table")):
         if element.find(".//table") is not None:
             continue
         grid = html_grid(element)
@@ -690,9 +708,32 @@ def find_html_tables(html: str) -> list[StatTable]:
             continue
         inside = "\n".join(" ".join(cells) for cells in grid[:header_at])
         context = "\n".join((title, meta, _text_before(element), inside))
-        covered = frozenset(k for cells in grid if (k := squeeze("".join(cells))))
+        covered = frozenset(k for cells in grid for k in row_keys(cells) if k)
         tables.append(StatTable(tuple(rows), context, covered, year))
-    return tables
+        _write_as_rows(element, grid)
+    if not tables:
+        return [], html
+    return tables, lxml.html.tostring(root, encoding="unicode")
+
+
+def _write_as_rows(table: Any, grid: Sequence[Sequence[str]]) -> None:
+    """Replace a <table> by a <div> of one <p> per non-empty row (cells joined by ` | `), in place."""
+    import lxml.html
+
+    block = lxml.html.Element("div", {"class": "stat-table"})
+    for cells in grid:
+        filled = _distinct_cells(cells)
+        if filled:
+            paragraph = lxml.html.Element("p")
+            paragraph.text = " | ".join(filled)
+            block.append(paragraph)
+    block.tail = table.tail
+    table.getparent().replace(table, block)
+
+
+def find_html_tables(html: str) -> list[StatTable]:
+    """Statistical tables in an HTML page."""
+    return read_html_tables(html)[0]
 
 
 def find_tables(text: str, *, is_html: bool) -> list[StatTable]:
@@ -751,9 +792,9 @@ def table_region(table: StatTable, fallback: str | None) -> tuple[str | None, st
 
 
 def _row_paragraph(row: TableRow, by_text: dict[str, Paragraph], paragraphs: Sequence[Paragraph]) -> Paragraph | None:
-    key = squeeze(row.sentence)
-    if key in by_text:
-        return by_text[key]
+    for key in (*row.keys, squeeze(row.sentence)):
+        if key in by_text:
+            return by_text[key]
     label = squeeze(row.label)
     if label in by_text:
         return by_text[label]
@@ -769,7 +810,11 @@ def table_indicators(
     rules: Sequence[MetricRule] | None = None,
     first_ordinal: int = 0,
 ) -> tuple[Indicator, ...]:
-    """One Indicator per table row with a value: metric path, code, normalized value, report period and region."""
+    """One Indicator per table row with a value: metric path, code, normalized value, report period and region.
+
+    `paragraphs` are the texts the page was read into (a heading has paragraph_id ''): a row points to the
+    paragraph (or heading) printing it, when there is one.
+    """
     vocabulary = rules_by_unit(default_rules() if rules is None else rules)
     by_text = {squeeze(p.text): p for p in reversed(paragraphs)}
     found: list[Indicator] = []
