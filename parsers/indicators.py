@@ -134,6 +134,14 @@ TOWN_NAME = re.compile(r"[\u4e00-\u9fff]{1,5}(?:镇|乡|街道|苏木)")
 DIVISION_KINDS = frozenset({"民族乡", "民族苏木", "乡镇", "城镇", "集镇", "城乡"})
 # 其中…: the figures of a 其中 sentence are parts of what the sentence before counted
 PARTS_OF_BEFORE = re.compile(r"^\s*其中")
+RANGE_JOINER = re.compile(r"\d\s*(?:[万亿千]\s*)?[至到~～—–-]")
+RANGE = re.compile(
+    rf"(?P<low>\d+(?:\.\d+)?)(?P<lscale>{SCALE_ALT})?\s*[至到~～—–-]\s*(?P<high>\d+(?:\.\d+)?)"
+    rf"(?P<scale>{SCALE_ALT})?(?P<unit>{UNIT_ALT})"
+)
+# 力争到2025年达到100%, 预计…将达到峰值215万人: a goal or a forecast, not a measurement
+TARGET_BEFORE = re.compile(r"力争|争取|目标|预计|计划|规划|将达到|将超过|将突破|要达到|确保")
+TARGET_YEAR = re.compile(r"(?:到|至)((?:19|20)\d\d)年")
 PEOPLE_WINDOW = 20  # a scaled figure with no unit counts people when people were named just before it
 MAX_METRIC_CHARS = 24
 # Divisions and households counted one after another (镇20515个、乡10172个): a metric of one character.
@@ -197,6 +205,7 @@ class Figure:
     unit: str
     unit_implied: bool
     qualifier: str
+    high: float | None = None  # the upper end of a range (300至500元)
 
 
 @cache
@@ -354,14 +363,37 @@ def find_figures(sentence: str) -> Iterator[Figure]:
     """Every measured figure in one sentence; years, dates, codes, names and slogans are skipped."""
     if not ANY_NUMERAL.search(sentence):
         return
-    fractions = list(_fractions(sentence)) if "/" in sentence else []
+    extra = list(_fractions(sentence)) if "/" in sentence else []
+    if RANGE_JOINER.search(sentence):
+        extra = sorted(extra + list(_ranges(sentence)), key=lambda f: f.start)
     for match in FIGURE.finditer(sentence):
-        while fractions and fractions[0].start < match.start():
-            yield fractions.pop(0)
+        while extra and extra[0].end <= match.start():
+            yield extra.pop(0)
+        if extra and extra[0].start <= match.start() < extra[0].end:
+            continue  # the high end of a range already read
         figure = _figure_from_match(sentence, match)
         if figure is not None:
             yield figure
-    yield from fractions
+    yield from extra
+
+
+def _ranges(sentence: str) -> Iterator[Figure]:
+    """300至500元, 2-3个百分点: one figure, its value the low end and `high` the high end. Age bands
+    (25至29岁) and spans of years are not figures."""
+    for match in RANGE.finditer(sentence):
+        unit = UNIT_ALIASES.get(match["unit"], match["unit"])
+        if unit in ("岁", "年") or _inside_book_title(sentence, match.start()):
+            continue
+        if match.start() and (sentence[match.start() - 1].isdigit() or sentence[match.start() - 1] in ".．"):
+            continue
+        scale = SCALES.get(match["scale"] or "", 1)
+        low_scale = SCALES.get(match["lscale"] or "", scale)
+        low = float(match["low"].replace(",", "")) * low_scale
+        high = float(match["high"].replace(",", "")) * scale
+        if high <= low:
+            continue
+        raw = match.group(0)
+        yield Figure(match.start(), match.end(), raw, round(low, 6), unit, False, EXACT, round(high, 6))
 
 
 def _fractions(sentence: str) -> Iterator[Figure]:
@@ -647,6 +679,22 @@ def find_indicators(
                         period=period,
                         period_start=start,
                         period_end=end,
+                        figure_kind=RANGE_KIND
+                        if figure.high is not None
+                        else _target_or_value(ctx.text, figure, published),
+                        value_high=figure.high,
                     )
                 )
     return tuple(found)
+
+
+VALUE_KIND, TARGET_KIND, RANGE_KIND = "value", "target", "range"
+
+
+def _target_or_value(sentence: str, figure: Figure, published: date | None) -> str:
+    """`target` for a goal or forecast (力争到2025年达到100%; 到2030年 after the publish date), else `value`."""
+    before = sentence[: figure.start]
+    if TARGET_BEFORE.search(before):
+        return TARGET_KIND
+    year = TARGET_YEAR.search(before)
+    return TARGET_KIND if year and published and int(year.group(1)) > published.year else VALUE_KIND

@@ -112,6 +112,8 @@ class Indicator:
     period_start: date | None
     period_end: date | None
     origin: str = "prose"  # prose | table (a row of a statistical table)
+    figure_kind: str = "value"  # value | target (力争到2025年达到100%) | range (value is its low end)
+    value_high: float | None = None  # the high end of a range: 300至500元 -> value 300, value_high 500
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,6 +77,8 @@ INDICATOR_COLUMNS = pa.schema(
         ("period_start", pa.date32()),
         ("period_end", pa.date32()),
         ("origin", pa.string()),  # prose | table (migration 004)
+        ("figure_kind", pa.string()),  # value | target | range (migration 004)
+        ("value_high", pa.float64()),
     ]
 )
 CLEANING_COLUMNS = pa.schema(

@@ -4,11 +4,15 @@
 -- ('prose'; every figure loaded before this migration). `observations` lines up what several documents say
 -- about one coded quantity, one place and one period end: how many documents report it, whether they agree
 -- within the rounding of what they printed (6.1万人 stands for 60,500-61,500), and the preferred value —
--- a statistics table over prose, then the later publication. Only exact figures take part (超/约/近 figures
--- state bounds, not values); reposts are left out. Plain SQL only (no index, no constraint): the same
+-- a statistics table over prose, then the later publication. Only exact measured figures take part (超/约/近
+-- figures state bounds, targets are not yet facts, ranges are not one value); reposts are left out. Plain SQL only (no index, no constraint): the same
 -- migration runs on a DuckLake catalog.
 
 ALTER TABLE indicators ADD COLUMN origin VARCHAR DEFAULT 'prose';
+-- 'value' (a measurement), 'target' (a goal or forecast: 力争到2025年达到100%), 'range' (300至500元: value is the
+-- low end, value_high the high end)
+ALTER TABLE indicators ADD COLUMN figure_kind VARCHAR DEFAULT 'value';
+ALTER TABLE indicators ADD COLUMN value_high DOUBLE;
 
 CREATE VIEW observations AS
 WITH figures AS (
@@ -22,6 +26,7 @@ WITH figures AS (
     FROM indicators i
     JOIN documents d USING (doc_id)
     WHERE d.duplicate_of IS NULL AND i.metric_code IS NOT NULL AND i.qualifier = 'exact'
+      AND coalesce(i.figure_kind, 'value') = 'value'
 ),
 bounded AS (
     SELECT *,
