@@ -58,7 +58,7 @@ FIGURE = re.compile(
 CONTEXT_TAIL = 24
 QUALIFIER_BEFORE = (  # "under" first: 不超过 ends with 超过
     (re.compile(r"(?:不足|不到|少于|低于|不超过|未超过|最多|不高于)$"), UNDER),
-    (re.compile(r"(?:超过|超出|超|逾|多于|高于|不少于|不低于)$"), OVER),
+    (re.compile(r"(?:超过|超出|超|逾|多于|高于|不少于|不低于|至少|突破)$"), OVER),
     (
         re.compile(
             r"(?:将近|接近|近乎|大约|大概|(?<![民公合签条节预契规制邀特履违誓盟相婚协])约|(?<![接将附临最])近)$"
@@ -142,6 +142,7 @@ RANGE = re.compile(
 # 力争到2025年达到100%, 预计…将达到峰值215万人: a goal or a forecast, not a measurement
 TARGET_BEFORE = re.compile(r"力争|争取|目标|预计|计划|规划|将达到|将超过|将突破|要达到|确保")
 TARGET_YEAR = re.compile(r"(?:到|至)((?:19|20)\d\d)年")
+ADDED = re.compile(r"新增|新建|新设立?|新成立|新培育|新认定|新登记|新招录|新开办|新改建|新备案")
 PEOPLE_WINDOW = 20  # a scaled figure with no unit counts people when people were named just before it
 MAX_METRIC_CHARS = 24
 # Divisions and households counted one after another (镇20515个、乡10172个): a metric of one character.
@@ -154,7 +155,7 @@ LEADING_NOISE = re.compile(
 )
 TRAILING_NOISE = re.compile(
     r"(?:已达到|已达|达到|达|共计|共有|共|累计|合计|总计|为|是|有|超过|超|近|约|逾|不足|将近|接近|的|了|增至|增加到|增长到|升至|"
-    r"提高到|提升到|至|到|分别|"
+    r"提高到|提升到|提高至|每人每月|每人每年|每户每月|突破|保持|至|到|分别|"
     r"已与|与|和|及|等|已|均|各|在|中)+$"
 )
 SHARE_OF = re.compile(r"占(?P<base>[^，,。；;]*?)(?:的|比例|比重)?$")
@@ -667,7 +668,7 @@ def find_indicators(
                         section_id=paragraph.section_id,
                         ordinal=ordinal,
                         metric=metric,
-                        metric_code=code_metric(metric, figure.unit, vocabulary),
+                        metric_code=_code(sentence, figure, figures[n - 1] if n else None, metric, vocabulary),
                         value=figure.value,
                         unit=figure.unit,
                         unit_implied=figure.unit_implied,
@@ -689,6 +690,19 @@ def find_indicators(
 
 
 VALUE_KIND, TARGET_KIND, RANGE_KIND = "value", "target", "range"
+
+
+def _code(
+    sentence: str, figure: Figure, previous: Figure | None, metric: str, vocabulary: dict[str, tuple[MetricRule, ...]]
+) -> str | None:
+    """The metric's code. A figure of what was added (新增/新建…养老床位) is looked up as 新增<thing>: a count of
+    new beds is not the stock of beds, and only a rule written for additions gives it a code."""
+    before = sentence[_clause_start(sentence, figure.start, previous) : figure.start]
+    added = max(ADDED.finditer(before), key=lambda m: m.start(), default=None)  # the last one before the figure
+    if added is None:
+        return code_metric(metric, figure.unit, vocabulary)
+    thing = _trim_metric(before[added.end() :]) or _noun_after(sentence, figure)
+    return code_metric("新增" + thing, figure.unit, vocabulary)
 
 
 def _target_or_value(sentence: str, figure: Figure, published: date | None) -> str:
