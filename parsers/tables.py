@@ -360,6 +360,8 @@ def rows_from_grid(grid: Sequence[Sequence[str]]) -> tuple[list[TableRow], int, 
             had_value = False
             continue
         had_value = value is not None
+        if value is None and group:  # beside a group column (城市 | 最低生活保障户数 | 户 | ), an empty row
+            continue
         if value is None:  # a section row
             last_total_unit = None
             last_valued = None
