@@ -136,7 +136,14 @@ def _insert(con: duckdb.DuckDBPyConnection, table_name: str, table: pa.Table) ->
     view = f"_batch_{table_name}"
     con.register(view, table)
     try:
-        columns = ", ".join(table.schema.names)
+        # A warehouse file older than the code (opened without migrating) keeps the columns it has.
+        present = {
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [table_name]
+            ).fetchall()
+        }
+        columns = ", ".join(name for name in table.schema.names if name in present)
         con.execute(f"INSERT INTO {table_name} ({columns}) SELECT {columns} FROM {view}")
     finally:
         con.unregister(view)
