@@ -586,6 +586,9 @@ def resolve_period(period: str | None, published: date | None) -> tuple[date | N
         years = [base_year] if base_year else []
     if any(w in period for w in ("目前", "当前", "现阶段")) and not years:
         return None, published
+    if not years and month and published and 1 <= int(month.group(1)) <= 12:
+        # 截至6月底 in an article of July: this year's June; in one of March: last year's
+        years = [published.year if int(month.group(1)) <= published.month else published.year - 1]
     if not years:
         return None, None
     start = date(years[0], 1, 1)
