@@ -31,6 +31,8 @@ YEAR_HEADER = re.compile(r"^(?:19|20)\d\d$")
 YEAR_COMPARISON = re.compile(r"^(?:19|20)\d\d年比")  # 2008年比 / 2007年 / 增减%: a change column
 INDEX_CELL = re.compile(r"^(?:[甲乙丙丁戊]|\d{1,2})?$")  # the `甲 乙 丙 1 2 3` row under the header
 HEADER_LINE = re.compile(r"^(?:指标名称|指标|项目)")
+# a cell holding only 指标名称 / 指标 / 项目: the one test a page must pass before it is parsed for tables
+HEADER_CELL_HTML = re.compile(r">\s*(?:指\s*标(?:\s*名\s*称)?|项\s*目)\s*<")
 CODE_CELL = re.compile(r"^[A-Z]{2,4}\d{6,12}$")
 NUMBER = re.compile(r"^[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
 META_CELL = re.compile(
@@ -690,7 +692,7 @@ def read_html_tables(html: str) -> tuple[list[StatTable], str]:
     """Statistical tables in an HTML page (innermost <table>s with a 指标/项目 header row), and the page with
     each of them written as one paragraph per row (cells joined by ` | `), for body extraction: a row is one
     line of text, not one line per cell, and its paragraph is the row's provenance."""
-    if "<table" not in html.lower() or ("指标" not in html and "项目" not in html):
+    if "<table" not in html.lower() or not HEADER_CELL_HTML.search(html):
         return [], html
     import lxml.html  # here, not at the top: text input never needs it
 
