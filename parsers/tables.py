@@ -32,7 +32,7 @@ YEAR_COMPARISON = re.compile(r"^(?:19|20)\d\d年比")  # 2008年比 / 2007年 / 
 INDEX_CELL = re.compile(r"^(?:[甲乙丙丁戊]|\d{1,2})?$")  # the `甲 乙 丙 1 2 3` row under the header
 HEADER_LINE = re.compile(r"^(?:指标名称|指标|项目)")
 # a cell holding only 指标名称 / 指标 / 项目: the one test a page must pass before it is parsed for tables
-HEADER_CELL_HTML = re.compile(r">\s*(?:指\s*标(?:\s*名\s*称)?|项\s*目)\s*<")
+HEADER_CELL_HTML = re.compile(r">(?:\s|&nbsp;|&#160;)*(?:指\s*标(?:\s*名\s*称)?|项\s*目)(?:\s|&nbsp;|&#160;)*<")
 CODE_CELL = re.compile(r"^[A-Z]{2,4}\d{6,12}$")
 NUMBER = re.compile(r"^[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
 META_CELL = re.compile(
