@@ -115,5 +115,9 @@ def figure_texts(
 
 
 def is_table_paragraph(paragraph: Paragraph, covered: frozenset[str]) -> bool:
-    """A paragraph that is a row (or a cell) of a statistical table read as a table: prose skips it."""
-    return getattr(paragraph, "kind", "paragraph") == "table_row" or squeeze(paragraph.text) in covered
+    """A paragraph that is a row (or a line) of a statistical table already read as a table: prose skips it.
+
+    Matched by its text, so it works whether or not the extractor marks table rows (a `kind` of "table_row"):
+    rows of other tables (a layout or a news table) are still read as prose.
+    """
+    return squeeze(paragraph.text) in covered
