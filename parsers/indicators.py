@@ -142,6 +142,8 @@ RANGE = re.compile(
 # 力争到2025年达到100%, 预计…将达到峰值215万人: a goal or a forecast, not a measurement
 TARGET_BEFORE = re.compile(r"力争|争取|目标|预计|计划|规划|将达到|将超过|将突破|要达到|确保")
 TARGET_YEAR = re.compile(r"(?:到|至)((?:19|20)\d\d)年")
+GENERIC_MONEY = re.compile(r"(?:发放|支出|投入|下拨|拨付)?(?:救助|补助|保障)?(?:资金|金|款|经费)")
+PROGRAMME_VERB = re.compile(r"^(?:实施|开展|发放|办理|纳入|落实)")
 ADDED = re.compile(r"新增|新建|新设立?|新成立|新培育|新认定|新登记|新招录|新开办|新改建|新备案")
 PEOPLE_WINDOW = 20  # a scaled figure with no unit counts people when people were named just before it
 MAX_METRIC_CHARS = 24
@@ -653,6 +655,13 @@ def find_indicators(
                     metric = inherited[figure.unit]
                 before_by_unit.setdefault(figure.unit, metric)
                 this_by_unit[figure.unit] = metric
+                code = _code(sentence, figure, figures[n - 1] if n else None, metric, vocabulary)
+                if code is None and figure.unit == "元" and GENERIC_MONEY.fullmatch(metric):
+                    # 实施临时救助24户77人,发放救助资金15.2万元: the money of the programme just named
+                    named = next((m for u, m in reversed(this_by_unit.items()) if u != "元"), None)
+                    programme = named or next((m for u, m in inherited.items() if u != "元"), None)
+                    if programme:
+                        code = code_metric(PROGRAMME_VERB.sub("", programme) + "支出", "元", vocabulary)
                 previous_metric = metric or previous_metric
                 if figure.unit != "%":
                     subject = metric or subject
@@ -671,7 +680,7 @@ def find_indicators(
                         section_id=paragraph.section_id,
                         ordinal=ordinal,
                         metric=metric,
-                        metric_code=_code(sentence, figure, figures[n - 1] if n else None, metric, vocabulary),
+                        metric_code=code,
                         value=figure.value,
                         unit=figure.unit,
                         unit_implied=figure.unit_implied,

@@ -101,3 +101,15 @@ def test_every_code_is_documented_in_the_readme() -> None:
     documented |= set(re.findall(r"^\| `([a-z0-9_]+)` \|", readme, flags=re.MULTILINE))
     missing = {r.code for r in default_rules()} - documented
     assert not missing, sorted(missing)
+
+
+def test_money_named_only_as_funds_belongs_to_the_programme_just_named() -> None:
+    figures = _figures("12月份实施临时救助24户77人,发放救助资金15.2万元。其中保华镇2户10人,救助资金25380元。")
+    assert [(f.raw_text, f.metric_code) for f in figures] == [
+        ("24户", "temporary_assistance_households"),
+        ("77人", "temporary_assistance_times"),
+        ("15.2万元", "temporary_assistance_spending"),
+        ("2户", "temporary_assistance_households"),
+        ("10人", "temporary_assistance_times"),
+        ("25380元", "temporary_assistance_spending"),
+    ]
