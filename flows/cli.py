@@ -202,13 +202,15 @@ def _open_for_reading(db: str) -> Any:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
+    from flows.vocabulary import metric_rules
+    from parsers.metrics import code_topics
     from warehouse.queries import stats
 
     con = _open_for_reading(args.db)
     if con is None:
         return EXIT_ERROR
     try:
-        data = stats(con)
+        data = stats(con, code_topics(metric_rules()))
     finally:
         con.close()
     tables = data["tables"]
@@ -216,6 +218,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     sections = (
         ("articles by province", ["province", "articles", "reposts"], data["articles_by_province"]),
         ("indicators by metric_code", ["metric_code", "indicators"], data["indicators_by_metric"]),
+        ("code coverage by topic", ["topic", "figures", "coded", "share"], data["coverage_by_topic"]),
         ("removed text by reason", ["reason", "pieces"], data["removals_by_reason"]),
         ("rejected inputs", ["uri", "stage", "reason", "attempts"], data["rejects"]),
         (

@@ -12,9 +12,11 @@ from parsers.extract import extract_html
 from parsers.indicators import find_indicators
 from parsers.metadata import author_from_dateline, author_from_title, parse_metadata_lines
 from parsers.metrics import MetricRule
-from parsers.records import Article, PageMetadata, ParseError, RawDocument, stable_id
+from parsers.records import Article, Block, PageMetadata, Paragraph, ParseError, RawDocument, Section, stable_id
 from parsers.regions import article_region
+from parsers.script import is_traditional, to_simplified
 from parsers.sections import build_outline
+from parsers.tables import covered_keys, find_text_tables, read_html_tables, squeeze, table_indicators
 
 MIN_BODY_CHARS = 50  # less body than this after cleaning is not an article
 
@@ -30,20 +32,26 @@ def parse_document(
     """Parse one input into an Article; raises ParseError (with stage and reason) when it is not one."""
     text = decode_bytes(raw.content, uri=raw.uri, http_charset=raw.http_charset, is_html=raw.is_html)
     if raw.is_html:
-        lines, page = extract_html(text, uri=raw.uri, selector=selector)
+        tables, html = read_html_tables(text)
+        lines, page = extract_html(html, uri=raw.uri, selector=selector)
     else:
+        tables = find_text_tables(text)
         lines, page = text.splitlines(), PageMetadata()
     cleaned = clean_lines(lines, known_title=page.title)
     blocks, duplicates = drop_duplicate_paragraphs(cleaned.blocks)
     body_chars = sum(len(b.text) for b in blocks if not b.is_heading)
-    if body_chars < MIN_BODY_CHARS:
+    if body_chars < MIN_BODY_CHARS and not tables:
         raise ParseError(raw.uri, "clean", f"no article body: {body_chars} characters left after cleaning")
     doc_id = document_id(raw.uri)
     sections, paragraphs = build_outline(doc_id, blocks)
     published, outlet, author = parse_metadata_lines(cleaned.metadata_lines)
     title = cleaned.title or ""
     body = "\n".join(p.text for p in paragraphs)
-    region = article_region(title, body, default=raw.default_region)
+    traditional = is_traditional(body)
+    if traditional:
+        region = article_region(to_simplified(title), to_simplified(body), default=raw.default_region)
+    else:
+        region = article_region(title, body, default=raw.default_region)
     article = Article(
         doc_id=doc_id,
         uri=raw.uri,
@@ -64,7 +72,52 @@ def parse_document(
         removals=cleaned.removals + tuple(duplicates),
         char_count=len(body),
     )
+    covered = covered_keys(tables)
+    texts = figure_texts(title, blocks, sections, paragraphs)
+    prose = [p for p in texts if not is_table_paragraph(p, covered)] if tables else texts
     indicators = find_indicators(
-        doc_id, paragraphs, published=article.published_date, region=region.most_specific, rules=rules
+        doc_id,
+        prose,
+        published=article.published_date,
+        region=region.most_specific,
+        rules=rules,
+        traditional=traditional,
     )
+    if tables:
+        indicators += table_indicators(
+            doc_id,
+            tables,
+            texts,
+            region=region.most_specific or raw.default_region,
+            rules=rules,
+            first_ordinal=len(indicators),
+        )
     return replace(article, indicators=indicators)
+
+
+def figure_texts(
+    title: str, blocks: Sequence[Block], sections: Sequence[Section], paragraphs: Sequence[Paragraph]
+) -> list[Paragraph]:
+    """The texts figures are read from, in reading order: the title, then headings and paragraphs.
+
+    A figure in the title or a heading (山西大同10县区全覆盖, 全市10个县区) has no paragraph: its paragraph_id
+    is '' (the heading's section_id tells where it was printed).
+    """
+    found = [Paragraph("", -1, None, title)] if title else []
+    headings, body = iter(sections), iter(paragraphs)
+    for block in blocks:
+        if block.is_heading:
+            section = next(headings)
+            found.append(Paragraph("", -1, section.section_id, section.heading))
+        else:
+            found.append(next(body))
+    return found
+
+
+def is_table_paragraph(paragraph: Paragraph, covered: frozenset[str]) -> bool:
+    """A paragraph that is a row (or a line) of a statistical table already read as a table: prose skips it.
+
+    Matched by its text, so it works whether or not the extractor marks table rows (a `kind` of "table_row"):
+    rows of other tables (a layout or a news table) are still read as prose.
+    """
+    return squeeze(paragraph.text) in covered

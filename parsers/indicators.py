@@ -20,6 +20,7 @@ import cn2an
 from parsers.metrics import MetricRule, code_metric, default_rules, rules_by_unit
 from parsers.records import Indicator, Paragraph, stable_id
 from parsers.regions import CITY, COUNTY, NATIONAL, Place, PlaceMention, find_places, place_at, place_by_name
+from parsers.script import to_simplified
 
 EXACT, OVER, APPROX, UNDER = "exact", "over", "approx", "under"
 
@@ -29,7 +30,7 @@ UNITS = sorted(
     """
     个工作日 个百分点 百分点 个月 平方米 平方公里 公里 千米 人次 场次 户次 家次 批次 架次 课时 小时 分钟
     个 家 人 名 位 元 项 次 场 件 笔 吨 单 亩 所 座 处 户 套 期 条 轮 起 篇 块 种 批 届 支 本 台 辆 张 份
-    例 床 间 部 册 首 幅 门 节 对 秒 天 周 年 倍 % ％
+    例 床 间 部 册 首 幅 门 节 对 秒 天 周 年 倍 岁 具 冢 % ％
     """.split(),
     key=len,
     reverse=True,
@@ -49,7 +50,7 @@ ANY_NUMERAL = re.compile(r"[\d两三四五六七八九十百千万]")
 FIGURE = re.compile(
     rf"(?:{ARABIC}|{CN_NUMERAL})"
     rf"(?P<q1>余|多)?(?P<scale>{SCALE_ALT})?(?P<q2>余|多)?"
-    rf"(?P<unit>{UNIT_ALT})?"
+    rf"(?:[ \u3000]?(?P<unit>{UNIT_ALT}))?"
     rf"(?P<q3>以上|以下|以内|左右|上下)?"
 )
 # Patterns that look back from a figure (…$) read only this many characters before it: searching the
@@ -57,7 +58,7 @@ FIGURE = re.compile(
 CONTEXT_TAIL = 24
 QUALIFIER_BEFORE = (  # "under" first: 不超过 ends with 超过
     (re.compile(r"(?:不足|不到|少于|低于|不超过|未超过|最多|不高于)$"), UNDER),
-    (re.compile(r"(?:超过|超出|超|逾|多于|高于|不少于|不低于)$"), OVER),
+    (re.compile(r"(?:超过|超出|超|逾|多于|高于|不少于|不低于|至少|突破)$"), OVER),
     (
         re.compile(
             r"(?:将近|接近|近乎|大约|大概|(?<![民公合签条节预契规制邀特履违誓盟相婚协])约|(?<![接将附临最])近)$"
@@ -83,7 +84,9 @@ DATE_OR_TIME_AFTER = re.compile(
     r"^(?:年(?!度?[以来])?|月|日|号|时|点|分|秒|:|：\d|·|\.\d|/\d|[-—–~至]\s*(?:19|20)\d\d)"
 )
 CODE_AFTER = re.compile(r"^(?:[A-Za-z]|\+|版|级|号|期\)|届[一-龥]{0,2}会议|楼|层|路|街|米高)")
-CODE_BEFORE = re.compile(r"(?:第|每|前|〔|\[|【|No\.?|编号|号码|电话|热线|[A-Za-z+]|\d[.．]|\d\s*[-—–~至到]|^[-—–~])$")
+CODE_BEFORE = re.compile(
+    r"(?:第|每|(?<![提])前|〔|\[|【|No\.?|编号|号码|电话|热线|[A-Za-z+]|\d[.．]|\d\s*[-—–~至到]|^[-—–~])$"
+)
 # A measure word that is really the first character of a noun: 7部门, 3家庭, 5名单, 12项目, 2年度.
 UNIT_NOUN_CLASH = re.compile(
     r"^(?:部门|家庭|家属|人员|人口|名单|名称|次数|项目|件事|种类|期间|条件|位置|个人|年度|年代|年龄|户籍|所有|台账|本级|份额|处理|场所|座谈|支持|支部|批准|条例|起来|间隔)"
@@ -93,10 +96,22 @@ ENUMERATION_AFTER = re.compile(
 )
 # 两个维护, 6个必须, 四个自信: a count of slogans, not of things.
 SLOGAN_AFTER = re.compile(r"^个?(?:必须|确保|维护|意识|自信|坚持|到位|不|一|服务|全面|优先)(?:[”\"，,、。；;]|$)")
-DURATION_CONTEXT = re.compile(r"(?:连续|为期|历时|用了?|经过|近|长达|持续|满)$")
-SESSION_NAME_AFTER = re.compile(r"^(?:[一二三四五六七八九十]中全会|全会|全国人大|人大|政协|中央)")
+DURATION_CONTEXT = re.compile(
+    r"(?:连续[^，,。；;\d]{0,4}|为期|历时|用了?|经过|近|长达|持续|满|提前|推迟|延长|缩短|延迟)$"
+)
+SESSION_NAME_AFTER = re.compile(r"^(?:[一二三四五六七八九十]中全会|全会|全国人大|人大|政协|中央|常委会)")
 LIST_NUMBER_AFTER = re.compile(r"^[.．、](?!\d)")  # 2.开展… / 3、加强…: list numbering
 SMALL_CN_UNITS = frozenset({"届", "轮", "期", "批"})  # small Chinese numerals count only these (两届, 三轮, 四期)
+# …and 两 counts things (两个村, 两项任务): the other small numerals name slogans too often (三个代表, 五个一).
+TWO_COUNTS_UNITS = frozenset({"个", "项", "名", "家", "所", "户", "位", "人", "场", "次", "处", "条"})
+# 分为两个部分, 两个关口, 两项补贴 (a policy's name): abstract nouns a speaker pairs, not things counted.
+TWO_RHETORIC_AFTER = re.compile(
+    r"^(?:部分|方面|阶段|环节|关口|补贴|层面|维度|原则|重点|机制|体系|结合|转变|作用|责任|大局|市场|资源|途径|渠道|全覆盖|覆盖)"
+)
+SESSION_ORDINAL_AFTER = re.compile(r"^[\u4e00-\u9fff]{0,4}(?:常委会|委员会|代表大会|全体会议|会议|全会)")
+# 60岁以上老年人口, 80岁及以上老人: an age band that names a group, not a measured age (30岁以上, stays one).
+AGE_BAND_AFTER = re.compile(r"^(?:及|或)?(?:以上|以下)?[的]?[\u4e00-\u9fff]")
+PEOPLE_BEFORE = re.compile(r"人口|老人|老年人|人数|群众|居民|人员|儿童|志愿者|会员|职工")
 UNIT_ALIASES = {"％": "%", "个百分点": "百分点"}
 LIST_COUNT_UNITS = frozenset({"个", "种", "项", "类", "条", "大", "方面"})
 LIST_SEPARATOR = re.compile(r"[、,，]")
@@ -114,7 +129,26 @@ PEOPLE_NOUN = re.compile(
 )
 MONEY_CONTEXT = re.compile(r"资金|基金|规模|投资|金额|款|经费|收入|收费|产值|效益|资产|预算|营收|融资|捐")
 NOUN_AFTER = re.compile(r"的?[“\"]?[\u4e00-\u9fff“”\"][^\d，,。；;、:：!！?？《]{0,17}")
+FRACTION = re.compile(r"(?<![\d./])(\d)/(\d{1,2})(?![\d./])(?=的|以上|左右)")
+TOWN_NAME = re.compile(r"[\u4e00-\u9fff]{1,5}(?:镇|乡|街道|苏木)")
+DIVISION_KINDS = frozenset({"民族乡", "民族苏木", "乡镇", "城镇", "集镇", "城乡"})
+# 其中…: the figures of a 其中 sentence are parts of what the sentence before counted
+PARTS_OF_BEFORE = re.compile(r"^\s*其中")
+RANGE_JOINER = re.compile(r"\d\s*(?:[万亿千]\s*)?[至到~～—–-]")
+RANGE = re.compile(
+    rf"(?P<low>\d+(?:\.\d+)?)(?P<lscale>{SCALE_ALT})?\s*[至到~～—–-]\s*(?P<high>\d+(?:\.\d+)?)"
+    rf"(?P<scale>{SCALE_ALT})?(?P<unit>{UNIT_ALT})"
+)
+# 力争到2025年达到100%, 预计…将达到峰值215万人: a goal or a forecast, not a measurement
+TARGET_BEFORE = re.compile(r"力争|争取|目标|预计|计划|规划|将达到|将超过|将突破|要达到|确保")
+TARGET_YEAR = re.compile(r"(?:到|至)((?:19|20)\d\d)年")
+GENERIC_MONEY = re.compile(r"(?:发放|支出|投入|下拨|拨付)?(?:救助|补助|保障)?(?:资金|金|款|经费)")
+PROGRAMME_VERB = re.compile(r"^(?:实施|开展|发放|办理|纳入|落实)")
+ADDED = re.compile(r"新增|新建|新设立?|新成立|新培育|新认定|新登记|新招录|新开办|新改建|新备案")
+PEOPLE_WINDOW = 20  # a scaled figure with no unit counts people when people were named just before it
 MAX_METRIC_CHARS = 24
+# Divisions and households counted one after another (镇20515个、乡10172个): a metric of one character.
+SINGLE_CHAR_NOUNS = frozenset("镇乡县旗盟村户省市")
 VERB_PREFIX_CHARS = 6  # a short phrase before VERB+figure+NOUN (新设立登记, 带来) is kept in the metric
 ALL_OF_THEM = re.compile(r"全部|均|都")
 LEADING_NOISE = re.compile(
@@ -122,7 +156,8 @@ LEADING_NOISE = re.compile(
     r"累计|共|已|还|再|均|新增|新|达到|达|合计|总计|总|有|拥有|为|是|的|并|和|及|在|于|将|对|向)+"
 )
 TRAILING_NOISE = re.compile(
-    r"(?:已达到|已达|达到|达|共计|共有|共|累计|合计|总计|为|是|有|超过|超|近|约|逾|不足|将近|接近|的|了|至|到|分别|"
+    r"(?:已达到|已达|达到|达|共计|共有|共|累计|合计|总计|为|是|有|超过|超|近|约|逾|不足|将近|接近|的|了|增至|增加到|增长到|升至|"
+    r"提高到|提升到|提高至|每人每月|每人每年|每户每月|突破|保持|至|到|分别|"
     r"已与|与|和|及|等|已|均|各|在|中)+$"
 )
 SHARE_OF = re.compile(r"占(?P<base>[^，,。；;]*?)(?:的|比例|比重)?$")
@@ -173,6 +208,7 @@ class Figure:
     unit: str
     unit_implied: bool
     qualifier: str
+    high: float | None = None  # the upper end of a range (300至500元)
 
 
 @cache
@@ -226,6 +262,8 @@ def _implied_unit(before: str, after: str, *, has_scale: bool, is_arabic: bool) 
         return "人"
     if has_scale and MONEY_CONTEXT.search(before[-12:]):
         return "元"
+    if has_scale and PEOPLE_BEFORE.search(before[-PEOPLE_WINDOW:]):  # 户籍人口为1030.62万
+        return "人"
     if is_arabic and COUNTED_NOUN_AFTER.match(after):
         return "个"
     return None
@@ -233,7 +271,7 @@ def _implied_unit(before: str, after: str, *, has_scale: bool, is_arabic: bool) 
 
 def _is_date_code_or_year(number: str, unit: str, before: str, after: str, *, has_scale: bool) -> bool:
     """Arabic numbers that are not measurements: years, dates, times, codes, ranges, grade labels."""
-    if before and (before[-1].isdigit() or before[-1] in ".．"):
+    if before and (before[-1].isdigit() or before[-1] in ".．/"):
         return True
     at_item_start = not before.strip() or before.rstrip()[-1] in "。；;：:"
     if not unit and (DATE_OR_TIME_AFTER.match(after) or (at_item_start and LIST_NUMBER_AFTER.match(after))):
@@ -256,9 +294,13 @@ def _is_counted_chinese(numeral: str, unit: str, before: str, after: str, *, has
         return False
     if unit == "届" and SESSION_NAME_AFTER.match(after):  # 党的二十届三中全会: an ordinal name
         return False
+    if unit in ("届", "次") and SESSION_ORDINAL_AFTER.match(after):  # 三届二十八次常委会议
+        return False
     if unit in DURATION_UNITS and not DURATION_CONTEXT.search(before[-CONTEXT_TAIL:]):
         return False
     small = not re.search("[十百千万亿]", numeral)
+    if small and numeral == "两" and unit in TWO_COUNTS_UNITS:
+        return not ENUMERATION_AFTER.match(after) and not TWO_RHETORIC_AFTER.match(after)
     if small and unit not in SMALL_CN_UNITS | DURATION_UNITS:
         return False
     return not ENUMERATION_AFTER.match(after)
@@ -295,6 +337,14 @@ def _figure_from_match(sentence: str, match: re.Match[str]) -> Figure | None:
         return None
     if unit == "个" and SLOGAN_AFTER.match(after):
         return None
+    if unit in DURATION_UNITS and after.startswith(("来", "以来")):  # 近3年来: a period, not a duration measured
+        return None
+    if (
+        unit == "岁"
+        and AGE_BAND_AFTER.match(sentence[end:])
+        and (tail in ("以上", "以下") or sentence[end : end + 3].startswith(("及以", "或以")))
+    ):
+        return None
     implied = False
     if not unit:
         guessed = _implied_unit(before, after, has_scale=bool(scale), is_arabic=bool(number))
@@ -316,10 +366,47 @@ def find_figures(sentence: str) -> Iterator[Figure]:
     """Every measured figure in one sentence; years, dates, codes, names and slogans are skipped."""
     if not ANY_NUMERAL.search(sentence):
         return
+    extra = list(_fractions(sentence)) if "/" in sentence else []
+    if RANGE_JOINER.search(sentence):
+        extra = sorted(extra + list(_ranges(sentence)), key=lambda f: f.start)
     for match in FIGURE.finditer(sentence):
+        while extra and extra[0].end <= match.start():
+            yield extra.pop(0)
+        if extra and extra[0].start <= match.start() < extra[0].end:
+            continue  # the high end of a range already read
         figure = _figure_from_match(sentence, match)
         if figure is not None:
             yield figure
+    yield from extra
+
+
+def _ranges(sentence: str) -> Iterator[Figure]:
+    """300至500元, 2-3个百分点: one figure, its value the low end and `high` the high end. Age bands
+    (25至29岁) and spans of years are not figures."""
+    for match in RANGE.finditer(sentence):
+        unit = UNIT_ALIASES.get(match["unit"], match["unit"])
+        if unit in ("岁", "年") or _inside_book_title(sentence, match.start()):
+            continue
+        if match.start() and (sentence[match.start() - 1].isdigit() or sentence[match.start() - 1] in ".．"):
+            continue
+        scale = SCALES.get(match["scale"] or "", 1)
+        low_scale = SCALES.get(match["lscale"] or "", scale)
+        low = float(match["low"].replace(",", "")) * low_scale
+        high = float(match["high"].replace(",", "")) * scale
+        if high <= low:
+            continue
+        raw = match.group(0)
+        yield Figure(match.start(), match.end(), raw, round(low, 6), unit, False, EXACT, round(high, 6))
+
+
+def _fractions(sentence: str) -> Iterator[Figure]:
+    """近1/3的人口: a share printed as a fraction, as a percentage (33.33 %)."""
+    for match in FRACTION.finditer(sentence):
+        numerator, denominator = int(match.group(1)), int(match.group(2))
+        if 0 < numerator < denominator:
+            value = round(100 * numerator / denominator, 2)
+            before = sentence[: match.start()]
+            yield Figure(match.start(), match.end(), match.group(0), value, "%", False, _qualifier(before, match))
 
 
 def _clause_start(sentence: str, pos: int, previous: Figure | None) -> int:
@@ -339,6 +426,8 @@ def _trim_metric(text: str) -> str:
         leading_place = place_at(text)
         if leading_place:
             text = text[leading_place.end :]
+    if TOWN_NAME.fullmatch(text) and text not in DIVISION_KINDS:  # 其中保华镇2户10人: a town, not a metric
+        return ""
     return text.strip(' “”"')
 
 
@@ -379,7 +468,7 @@ def metric_phrase(
     if len(after) >= 2:
         phrase = own + after if own and (before.endswith("的") or len(own) <= VERB_PREFIX_CHARS) else after
         return phrase[:MAX_METRIC_CHARS]
-    if len(own) >= 2:
+    if len(own) >= 2 or (own in SINGLE_CHAR_NOUNS and before.endswith(own)):
         return own[-MAX_METRIC_CHARS:]
     return previous_metric or own
 
@@ -499,6 +588,9 @@ def resolve_period(period: str | None, published: date | None) -> tuple[date | N
         years = [base_year] if base_year else []
     if any(w in period for w in ("目前", "当前", "现阶段")) and not years:
         return None, published
+    if not years and month and published and 1 <= int(month.group(1)) <= 12:
+        # 截至6月底 in an article of July: this year's June; in one of March: last year's
+        years = [published.year if int(month.group(1)) <= published.month else published.year - 1]
     if not years:
         return None, None
     start = date(years[0], 1, 1)
@@ -529,14 +621,23 @@ def find_indicators(
     published: date | None,
     region: str | None,
     rules: Sequence[MetricRule] | None = None,
+    traditional: bool = False,
 ) -> tuple[Indicator, ...]:
-    """Indicators of an article's paragraphs, in reading order."""
+    """Indicators of an article's paragraphs, in reading order.
+
+    Traditional text (`traditional`) is read in simplified characters; raw_text and sentence stay as printed.
+    """
     vocabulary = rules_by_unit(default_rules() if rules is None else rules)
     article_place = place_by_name(region) if region else None
     found: list[Indicator] = []
     for paragraph in paragraphs:
-        for _, sentence in split_sentences(paragraph.text):
+        before_by_unit: dict[str, str] = {}  # metric of each unit in the sentence before
+        this_by_unit: dict[str, str] = {}
+        for _, printed in split_sentences(paragraph.text):
+            sentence = to_simplified(printed) if traditional else printed
             previous_metric: str | None = None
+            inherited = before_by_unit if PARTS_OF_BEFORE.match(sentence) else {}
+            before_by_unit, this_by_unit = {}, {}
             subject: str | None = None  # the last counted thing, for shares that follow it
             figures = list(find_figures(sentence))
             if not figures:
@@ -544,7 +645,23 @@ def find_indicators(
             ctx = sentence_context(sentence, until=figures[-1].start)
             respective = respective_places(ctx, figures)
             for n, figure in enumerate(figures):
-                metric = metric_phrase(sentence, figure, figures[n - 1] if n else None, previous_metric, subject)
+                shared = previous_metric
+                adjacent = n > 0 and figures[n - 1].end == figure.start  # 3167户8112人: one thing counted twice
+                if figure.unit in inherited and not adjacent:
+                    # 其中保华镇2户10人,救助资金…;大河镇8户17人: each unit goes on as before 其中
+                    shared = this_by_unit.get(figure.unit) or inherited[figure.unit]
+                metric = metric_phrase(sentence, figure, figures[n - 1] if n else None, shared, subject)
+                if not metric and figure.unit in inherited:
+                    metric = inherited[figure.unit]
+                before_by_unit.setdefault(figure.unit, metric)
+                this_by_unit[figure.unit] = metric
+                code = _code(sentence, figure, figures[n - 1] if n else None, metric, vocabulary)
+                if code is None and figure.unit == "元" and GENERIC_MONEY.fullmatch(metric):
+                    # 实施临时救助24户77人,发放救助资金15.2万元: the money of the programme just named
+                    named = next((m for u, m in reversed(this_by_unit.items()) if u != "元"), None)
+                    programme = named or next((m for u, m in inherited.items() if u != "元"), None)
+                    if programme:
+                        code = code_metric(PROGRAMME_VERB.sub("", programme) + "支出", "元", vocabulary)
                 previous_metric = metric or previous_metric
                 if figure.unit != "%":
                     subject = metric or subject
@@ -563,18 +680,47 @@ def find_indicators(
                         section_id=paragraph.section_id,
                         ordinal=ordinal,
                         metric=metric,
-                        metric_code=code_metric(metric, figure.unit, vocabulary),
+                        metric_code=code,
                         value=figure.value,
                         unit=figure.unit,
                         unit_implied=figure.unit_implied,
                         qualifier=figure.qualifier,
-                        raw_text=figure.raw_text,
-                        sentence=sentence.strip(),
+                        raw_text=printed[figure.start : figure.start + len(figure.raw_text)],
+                        sentence=printed.strip(),
                         region=region_name,
                         region_province=province,
                         period=period,
                         period_start=start,
                         period_end=end,
+                        figure_kind=RANGE_KIND
+                        if figure.high is not None
+                        else _target_or_value(ctx.text, figure, published),
+                        value_high=figure.high,
                     )
                 )
     return tuple(found)
+
+
+VALUE_KIND, TARGET_KIND, RANGE_KIND = "value", "target", "range"
+
+
+def _code(
+    sentence: str, figure: Figure, previous: Figure | None, metric: str, vocabulary: dict[str, tuple[MetricRule, ...]]
+) -> str | None:
+    """The metric's code. A figure of what was added (新增/新建…养老床位) is looked up as 新增<thing>: a count of
+    new beds is not the stock of beds, and only a rule written for additions gives it a code."""
+    before = sentence[_clause_start(sentence, figure.start, previous) : figure.start]
+    added = max(ADDED.finditer(before), key=lambda m: m.start(), default=None)  # the last one before the figure
+    if added is None:
+        return code_metric(metric, figure.unit, vocabulary)
+    thing = _trim_metric(before[added.end() :]) or _noun_after(sentence, figure)
+    return code_metric("新增" + thing, figure.unit, vocabulary)
+
+
+def _target_or_value(sentence: str, figure: Figure, published: date | None) -> str:
+    """`target` for a goal or forecast (力争到2025年达到100%; 到2030年 after the publish date), else `value`."""
+    before = sentence[: figure.start]
+    if TARGET_BEFORE.search(before):
+        return TARGET_KIND
+    year = TARGET_YEAR.search(before)
+    return TARGET_KIND if year and published and int(year.group(1)) > published.year else VALUE_KIND

@@ -10,7 +10,16 @@ from functools import cache
 from importlib import resources
 
 # Units that count the same kind of thing: a rule declared for 家 also accepts 个 and vice versa.
-UNIT_FAMILIES = ({"家", "个", "所", "处"}, {"人", "名", "位", "人次"}, {"元"}, {"%"}, {"项", "个"}, {"笔", "单"})
+UNIT_FAMILIES = (
+    {"家", "个", "所", "处", "座"},
+    {"人", "名", "位", "人次"},
+    {"元"},
+    {"%"},
+    {"项", "个"},
+    {"笔", "单"},
+    {"张", "床"},
+)
+DEFAULT_TOPIC = "other"
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +29,7 @@ class MetricRule:
     units: frozenset[str]
     pattern: re.Pattern[str]
     none_terms: tuple[str, ...] = ()
+    topic: str = DEFAULT_TOPIC  # vocabulary group: assistance, elderly, children … (coverage by topic)
 
     def matches(self, metric: str, unit: str) -> bool:
         return (
@@ -50,6 +60,7 @@ def parse_rules(toml_text: str) -> tuple[MetricRule, ...]:
                     units=_widen(entry["units"]),
                     pattern=re.compile(entry["pattern"]),
                     none_terms=tuple(entry.get("none", ())),
+                    topic=str(entry.get("topic", DEFAULT_TOPIC)),
                 )
             )
         except (KeyError, TypeError, re.error) as exc:
@@ -72,3 +83,11 @@ def rules_by_unit(rules: Sequence[MetricRule]) -> dict[str, tuple[MetricRule, ..
 def code_metric(metric: str, unit: str, rules: dict[str, tuple[MetricRule, ...]]) -> str | None:
     """The first rule's code that this metric phrase and unit match, or None."""
     return next((r.code for r in rules.get(unit, ()) if r.matches(metric, unit)), None)
+
+
+def code_topics(rules: Sequence[MetricRule]) -> dict[str, str]:
+    """code -> its vocabulary group (the first rule declaring a code decides)."""
+    topics: dict[str, str] = {}
+    for rule in rules:
+        topics.setdefault(rule.code, rule.topic)
+    return topics

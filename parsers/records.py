@@ -8,7 +8,7 @@ from datetime import date
 
 # Bump when parsing changes what comes out for the same input: documents parsed by an older
 # version are parsed again on the next run even if their bytes did not change.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 
 
 def stable_id(*parts: object) -> str:
@@ -111,6 +111,9 @@ class Indicator:
     period: str | None
     period_start: date | None
     period_end: date | None
+    origin: str = "prose"  # prose | table (a row of a statistical table)
+    figure_kind: str = "value"  # value | target (力争到2025年达到100%) | range (value is its low end)
+    value_high: float | None = None  # the high end of a range: 300至500元 -> value 300, value_high 500
 
 
 @dataclass(frozen=True, slots=True)

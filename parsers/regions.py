@@ -178,6 +178,34 @@ def find_places(text: str) -> list[PlaceMention]:
     return found
 
 
+@cache
+def _places_by_code() -> dict[str, Place]:
+    by_code: dict[str, Place] = {}
+    for prov in AREAS:
+        for node in (
+            prov,
+            *prov.get("children", ()),
+            *(c for ch in prov.get("children", ()) for c in ch.get("children", ())),
+        ):
+            place = gazetteer().get(node["name"])
+            if place is not None and place.name == node["name"]:
+                by_code[str(node["code"])] = place
+    return by_code
+
+
+def place_by_code(code: str) -> Place | None:
+    """The division of a statistical area code (地区编码 441900000000 -> 东莞市), if the gazetteer knows it."""
+    digits = code.strip()
+    for length in (6, 4, 2):
+        part = digits[:length].rstrip("0") if length == 2 else digits[:length]
+        if length > 2 and digits[length - 2 : length] == "00":
+            continue
+        place = _places_by_code().get(digits[:length] if length > 2 else part.ljust(2, "0"))
+        if place is not None:
+            return place
+    return None
+
+
 def place_by_name(name: str) -> Place | None:
     """The place with this full or short name, if the gazetteer knows it unambiguously."""
     return gazetteer().get(name)

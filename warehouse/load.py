@@ -76,6 +76,9 @@ INDICATOR_COLUMNS = pa.schema(
         ("period", pa.string()),
         ("period_start", pa.date32()),
         ("period_end", pa.date32()),
+        ("origin", pa.string()),  # prose | table (migration 004)
+        ("figure_kind", pa.string()),  # value | target | range (migration 004)
+        ("value_high", pa.float64()),
     ]
 )
 CLEANING_COLUMNS = pa.schema(
@@ -133,7 +136,14 @@ def _insert(con: duckdb.DuckDBPyConnection, table_name: str, table: pa.Table) ->
     view = f"_batch_{table_name}"
     con.register(view, table)
     try:
-        columns = ", ".join(table.schema.names)
+        # A warehouse file older than the code (opened without migrating) keeps the columns it has.
+        present = {
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [table_name]
+            ).fetchall()
+        }
+        columns = ", ".join(name for name in table.schema.names if name in present)
         con.execute(f"INSERT INTO {table_name} ({columns}) SELECT {columns} FROM {view}")
     finally:
         con.unregister(view)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 PUBLIC_TABLES = (
     "documents",
@@ -28,9 +30,40 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return counts
 
 
-def stats(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """What the warehouse holds: table sizes, articles by province, top metrics, last runs."""
+NO_TOPIC = "(no coded figure)"
+
+
+def coverage_by_topic(con: duckdb.DuckDBPyConnection, topics: Mapping[str, str]) -> list[tuple[Any, ...]]:
+    """(topic, figures, with a code, share coded) — a figure's topic is its code's vocabulary group, and an
+    uncoded figure takes its article's topic (the group most of the article's coded figures belong to)."""
+    vocabulary = pa.table({"code": list(topics), "topic": list(topics.values())})
+    con.register("_code_topics", vocabulary)
+    try:
+        return con.execute(
+            f"""
+            WITH coded AS (
+                SELECT i.doc_id, i.metric_code, t.topic
+                FROM indicators i LEFT JOIN _code_topics t ON t.code = i.metric_code
+            ),
+            doc_topic AS (
+                SELECT doc_id, mode(topic) AS topic FROM coded WHERE topic IS NOT NULL GROUP BY doc_id
+            )
+            SELECT coalesce(c.topic, d.topic, '{NO_TOPIC}') AS topic,
+                   count(*) AS figures,
+                   count(c.metric_code) AS coded,
+                   round(count(c.metric_code) / count(*), 3) AS share
+            FROM coded c LEFT JOIN doc_topic d USING (doc_id)
+            GROUP BY ALL ORDER BY figures DESC, topic
+            """
+        ).fetchall()
+    finally:
+        con.unregister("_code_topics")
+
+
+def stats(con: duckdb.DuckDBPyConnection, topics: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """What the warehouse holds: table sizes, articles by province, top metrics, code coverage by topic, last runs."""
     return {
+        "coverage_by_topic": coverage_by_topic(con, topics) if topics else [],
         "tables": table_counts(con),
         "articles_by_province": con.execute(
             "SELECT coalesce(region_province, '(unknown)') AS province, count(*) AS articles, "
