@@ -20,7 +20,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -165,9 +165,7 @@ def start_server(home: Path, port: int, *, timeout: float = START_TIMEOUT_SECOND
     while time.monotonic() < deadline:
         if process.poll() is not None:
             (home / STATE_FILE).unlink(missing_ok=True)
-            raise ServerError(
-                f"the Prefect server exited at start (code {process.returncode}); see {home / LOG_FILE}"
-            )
+            raise ServerError(f"the Prefect server exited at start (code {process.returncode}); see {home / LOG_FILE}")
         if is_healthy(state.api_url):
             return state
         time.sleep(0.25)
@@ -221,10 +219,8 @@ def stop_process_group(pid: int, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
 
 def _reap(pid: int) -> None:
     """Collect the exit status when the server is our own child (a test, or `server start` then `stop`)."""
-    try:
+    with suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def stop_server(home: Path | None = None) -> ServerState | None:

@@ -26,6 +26,7 @@ def configure_prefect_environment() -> None:
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
 
+
 # Port of the Prefect server that commands start in the background when PREFECT_API_URL is not set
 # (another free port when it is taken; 0: any free port).
 PREFECT_PORT = int(os.environ.get("CIVIC_PREFECT_PORT", "4200"))
