@@ -221,13 +221,14 @@ def cmd_server(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """`report`: the warehouse as one self-contained HTML page (charts, sources, conflicts, coverage)."""
-    from flows.report import default_report_path, write_report
+    from flows.report import write_report
+    from warehouse.schema import report_path
 
     con = _open_for_reading(args.db)
     if con is None:
         return EXIT_ERROR
     try:
-        out = write_report(con, args.out or default_report_path(args.db), warehouse=args.db)
+        out = write_report(con, args.out or report_path(args.db), warehouse=args.db)
     finally:
         con.close()
     print(f"report written to {out} (open it in a browser: {out.resolve().as_uri()})")

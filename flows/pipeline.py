@@ -27,7 +27,7 @@ from parsers.article import parse_document
 from parsers.metrics import MetricRule
 from parsers.records import Article, ParseError, RawDocument
 from warehouse.load import ArticleRows, FetchState, LoadResult, Reject, record_run, upsert_batch
-from warehouse.schema import connect, publish_snapshot, snapshot_path
+from warehouse.schema import connect, publish_snapshot, report_path, snapshot_path
 
 T = TypeVar("T")
 # Below this many documents a process pool costs more to start than it saves.
@@ -264,12 +264,10 @@ def write_run_report(con: duckdb.DuckDBPyConnection, summary: RunSummary) -> Non
     The report is a by-product: the run's data is committed by now, and a report that cannot be drawn
     (a full disk, a chart library error) must not turn a finished run into a failed one.
     """
-    from flows.report import default_report_path, write_report
+    from flows.report import write_report  # altair: imported by runs that write a report only
 
     try:
-        path = write_report(
-            con, default_report_path(summary.warehouse), warehouse=summary.warehouse, run_id=summary.run_id
-        )
+        path = write_report(con, report_path(summary.warehouse), warehouse=summary.warehouse, run_id=summary.run_id)
     except Exception as exc:  # a by-product: see the docstring; the reason is logged
         get_run_logger().warning("report not written: %s: %s", type(exc).__name__, exc)
         return

@@ -17,7 +17,7 @@ from flows.sources.seeds import discover_files, read_file
 from flows.summary import RunSummary
 from parsers.records import PARSER_VERSION
 from warehouse.load import known_documents, record_run
-from warehouse.schema import connect
+from warehouse.schema import connect, report_path
 
 
 def file_hashes(paths: Sequence[str]) -> dict[str, str] | None:
@@ -54,6 +54,8 @@ def unchanged_ingest(paths: Sequence[str], db: str) -> RunSummary | None:
         summary.timings["check"] = time.perf_counter() - t0
         summary.finished_at = datetime.now()
         summary.warehouse = db
+        if report_path(db).exists():  # written by the run that last changed something: still current
+            summary.report = str(report_path(db).resolve())
         record_run(con, summary.run_row())
     finally:
         con.close()

@@ -68,12 +68,6 @@ class ReportData:
     run_documents: list[dict[str, Any]]
 
 
-def default_report_path(db: str | Path) -> Path:
-    """Where a warehouse's report is written: warehouse.duckdb -> warehouse.report.html beside it."""
-    path = Path(db)
-    return path.with_name(f"{path.stem}.report.html")
-
-
 def by_series(rows: Iterable[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
     grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
