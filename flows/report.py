@@ -128,7 +128,10 @@ def vega_script() -> str:
         return cached.read_text(encoding="utf-8")
     except OSError:
         pass
-    script = vl_convert.javascript_bundle(vl_version=alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0])
+    wanted = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]  # the Vega-Lite of altair's specs: v6.4.1 -> 6.4
+    script = vl_convert.javascript_bundle(
+        None, vl_version=wanted if wanted in vl_convert.get_vegalite_versions() else None
+    )
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
