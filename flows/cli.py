@@ -6,7 +6,8 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date
 from typing import Any
@@ -129,21 +130,34 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             print(summary.to_text())
             print("  (nothing changed: no flow run was needed)")
             return EXIT_OK
-        connect_prefect()
-        from flows.ingest_files import ingest_files
+        with connect_prefect():
+            from flows.ingest_files import ingest_files
 
-        summary = ingest_files(paths=args.paths or None, db=args.db, workers=args.workers)
+            summary = ingest_files(paths=args.paths or None, db=args.db, workers=args.workers)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     return _print_summary(summary)
 
 
-def connect_prefect() -> None:
-    """Point Prefect at $PREFECT_API_URL, else at the project's background server (started once); before importing it."""
+@contextmanager
+def connect_prefect() -> Iterator[None]:
+    """Flow runs inside report to $PREFECT_API_URL, else to the project's background server (started once).
+
+    Prefect reads its settings when it is imported: a command that imported it already (to check its
+    parameters first) gets the server's URL through a settings context instead of the environment.
+    """
     from flows.prefect_server import use_local_server
 
-    use_local_server(notify=lambda message: print(message, file=sys.stderr, flush=True))
+    url = use_local_server(notify=lambda message: print(message, file=sys.stderr, flush=True))
+    if "prefect.settings" in sys.modules:
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        if PREFECT_API_URL.value() != url:
+            with temporary_settings(updates={PREFECT_API_URL: url}):
+                yield
+            return
+    yield
 
 
 def _positive_int(text: str) -> int:
@@ -161,21 +175,20 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     except SourceConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    connect_prefect()
-    from flows.fetch_articles import fetch_articles
+    with connect_prefect():
+        from flows.fetch_articles import fetch_articles
 
-    summary = fetch_articles(
-        sources_file=args.sources,
-        source_names=args.source or None,
-        db=args.db,
-        max_pages=args.max_pages,
-        refetch=args.refetch,
-    )
+        summary = fetch_articles(
+            sources_file=args.sources,
+            source_names=args.source or None,
+            db=args.db,
+            max_pages=args.max_pages,
+            refetch=args.refetch,
+        )
     return _print_summary(summary)
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    connect_prefect()  # before flows.backfill imports Prefect, which reads its settings once
     from flows.backfill import BackfillError, backfill, plan_backfill
 
     options = {"max_pages": args.max_pages, "sources_file": args.sources}
@@ -184,9 +197,15 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     except BackfillError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    summary = backfill(
-        source=args.source, date_from=args.date_from, date_to=args.date_to, url_file=args.urls, db=args.db, **options
-    )
+    with connect_prefect():
+        summary = backfill(
+            source=args.source,
+            date_from=args.date_from,
+            date_to=args.date_to,
+            url_file=args.urls,
+            db=args.db,
+            **options,
+        )
     return _print_summary(summary)
 
 

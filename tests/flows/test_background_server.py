@@ -192,3 +192,16 @@ def test_commands_share_one_background_server(own_home, seed_copy: Path, tmp_pat
     assert not prefect_server.is_server_process(state.pid) and not prefect_server.is_healthy(state.api_url)
     status = subprocess.run([str(CLI), "server", "status"], capture_output=True, text=True, env=env, timeout=60)
     assert status.returncode == EXIT_NOT_RUNNING
+
+
+def test_a_command_that_imported_prefect_first_still_reports_to_the_server(monkeypatch) -> None:
+    """`backfill` checks its parameters with Prefect imported (settings read at import): the URL is set after."""
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.cli import connect_prefect
+
+    url = "http://127.0.0.1:9/api"
+    assert PREFECT_API_URL.value() != url
+    monkeypatch.setenv("PREFECT_API_URL", url)
+    with connect_prefect():
+        assert PREFECT_API_URL.value() == url
