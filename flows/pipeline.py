@@ -266,12 +266,14 @@ def write_run_report(con: duckdb.DuckDBPyConnection, summary: RunSummary) -> Non
     """
     from flows.report import write_report  # altair: imported by runs that write a report only
 
+    started = time.perf_counter()
     try:
         path = write_report(con, report_path(summary.warehouse), warehouse=summary.warehouse, run_id=summary.run_id)
     except Exception as exc:  # a by-product: see the docstring; the reason is logged
         get_run_logger().warning("report not written: %s: %s", type(exc).__name__, exc)
         return
     summary.report = str(path.resolve())
+    summary.timings["report"] = time.perf_counter() - started  # after the `runs` row: in the printed summary only
 
 
 def has_changes(summary: RunSummary) -> bool:
