@@ -76,13 +76,16 @@ def write_state(home: Path, state: ServerState) -> None:
     tmp.replace(home / STATE_FILE)
 
 
-def is_server_process(pid: int) -> bool:
-    """True while `pid` is alive and is a `prefect server start` (not another process that got the pid)."""
+def is_server_process(pid: int, port: int) -> bool:
+    """True while `pid` is alive and is the `prefect server start … --port PORT` this module starts: pids are
+    reused, and other projects run Prefect servers of their own — never take one of those for ours."""
     try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        args = [part.decode(errors="replace") for part in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")]
     except OSError:
         return False
-    return any(part.endswith(b"prefect") for part in cmdline) and b"server" in cmdline and b"start" in cmdline
+    args = [a for a in args if a]
+    expected = ["server", "start", "--host", HOST, "--port", str(port)]
+    return len(args) > len(expected) and args[-len(expected) :] == expected and args[-7].endswith("prefect")
 
 
 def is_healthy(api_url: str, timeout: float = 2.0) -> bool:
@@ -97,7 +100,7 @@ def is_healthy(api_url: str, timeout: float = 2.0) -> bool:
 def running_server(home: Path) -> ServerState | None:
     """The recorded server when its process is alive and answers; None otherwise."""
     state = read_state(home)
-    if state and is_server_process(state.pid) and is_healthy(state.api_url):
+    if state and is_server_process(state.pid, state.port) and is_healthy(state.api_url):
         return state
     return None
 
@@ -169,7 +172,7 @@ def start_server(home: Path, port: int, *, timeout: float = START_TIMEOUT_SECOND
         if is_healthy(state.api_url):
             return state
         time.sleep(0.25)
-    stop_process_group(process.pid)
+    stop_process_group(process.pid, port)
     (home / STATE_FILE).unlink(missing_ok=True)
     raise ServerError(f"the Prefect server did not answer within {timeout:.0f}s; see {home / LOG_FILE}")
 
@@ -181,10 +184,10 @@ def ensure_server(
     home = home or prefect_home()
     with home_lock(home):
         state = read_state(home)
-        if state and is_server_process(state.pid):
+        if state and is_server_process(state.pid, state.port):
             if is_healthy(state.api_url) or wait_healthy(state, START_TIMEOUT_SECONDS):
                 return state, False
-            stop_process_group(state.pid)  # alive but never answered: replace it
+            stop_process_group(state.pid, state.port)  # alive but never answered: replace it
         chosen = choose_port(settings.PREFECT_PORT if port is None else port)
         if notify:
             notify(f"starting a Prefect server in the background on {HOST}:{chosen} (first command only) ...")
@@ -194,14 +197,14 @@ def ensure_server(
 def wait_healthy(state: ServerState, timeout: float) -> bool:
     """Wait for a server that is still starting; False when it died or stayed silent."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and is_server_process(state.pid):
+    while time.monotonic() < deadline and is_server_process(state.pid, state.port):
         if is_healthy(state.api_url):
             return True
         time.sleep(0.25)
     return False
 
 
-def stop_process_group(pid: int, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
+def stop_process_group(pid: int, port: int, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
     """SIGTERM to the server's process group (it leads its own session), SIGKILL when it lingers."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
@@ -210,7 +213,7 @@ def stop_process_group(pid: int, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
             return
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if not is_server_process(pid):
+            if not is_server_process(pid, port):
                 _reap(pid)
                 return
             _reap(pid)
@@ -231,9 +234,9 @@ def stop_server(home: Path | None = None) -> ServerState | None:
     with home_lock(home):
         state = read_state(home)
         (home / STATE_FILE).unlink(missing_ok=True)
-        if state is None or not is_server_process(state.pid):
+        if state is None or not is_server_process(state.pid, state.port):
             return None
-        stop_process_group(state.pid)
+        stop_process_group(state.pid, state.port)
         return state
 
 

@@ -108,6 +108,22 @@ def test_status_says_not_running_for_a_stale_state_file(tmp_path: Path, monkeypa
     assert not (home / prefect_server.STATE_FILE).exists()
 
 
+def test_stop_never_touches_a_process_that_is_not_our_server(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A recorded pid now used by another program (pids are reused) is left alone."""
+    home = tmp_path / "prefect"
+    home.mkdir()
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        prefect_server.write_state(home, prefect_server.ServerState(other.pid, 4299, str(home), "2026-01-01T00:00:00"))
+        monkeypatch.setenv("PREFECT_HOME", str(home))
+        assert main(["server", "stop"]) == EXIT_OK
+        assert "no server running" in capsys.readouterr().out
+        assert other.poll() is None, "still running"
+    finally:
+        other.kill()
+        other.wait()
+
+
 def test_a_set_api_url_is_used_as_it_is(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
     monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect"))
@@ -189,7 +205,7 @@ def test_commands_share_one_background_server(own_home, seed_copy: Path, tmp_pat
 
     stop = subprocess.run([str(CLI), "server", "stop"], capture_output=True, text=True, env=env, timeout=60)
     assert stop.returncode == EXIT_OK and f"pid {state.pid}" in stop.stdout
-    assert not prefect_server.is_server_process(state.pid) and not prefect_server.is_healthy(state.api_url)
+    assert not prefect_server.is_server_process(state.pid, state.port) and not prefect_server.is_healthy(state.api_url)
     status = subprocess.run([str(CLI), "server", "status"], capture_output=True, text=True, env=env, timeout=60)
     assert status.returncode == EXIT_NOT_RUNNING
 
