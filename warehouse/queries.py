@@ -192,39 +192,35 @@ def series_points(con: duckdb.DuckDBPyConnection, max_regions: int) -> list[dict
     )
 
 
-# Figures of one metric, region and period end from two documents conflict when they differ by more than
-# half the rounding step of the coarsest of them: 7.7万 (step 1,000) and 77,312 agree, 7.7万 and 79,000 do
-# not; 8.2% and 8.25% agree. Bounds (超/不足 …) are not compared: 超7万 and 77,312 do not contradict.
+# Figures of one metric, region and period end (else publish date: `as_of`) from two documents conflict when
+# they differ by more than half the rounding step of the coarsest of them: 7.7万 (step 1,000) and 77,312 agree,
+# 7.7万 and 79,000 do not; 8.2% and 8.25% agree. Only exact figures take part: 超7万, 约8万 and 不足5% state
+# bounds, and 超7万 and 77,312 do not contradict each other.
 ROUNDING_STEP = r"""
     CASE WHEN value = trunc(value) THEN power(10, length(CAST(CAST(abs(value) AS HUGEINT) AS VARCHAR))
                                               - length(rtrim(CAST(CAST(abs(value) AS HUGEINT) AS VARCHAR), '0')))
          ELSE power(10, -length(regexp_extract(CAST(round(value, 6) AS VARCHAR), '\.(\d*?)0*$', 1))) END
 """
+COMPARED_FIGURES = "metric_code IS NOT NULL AND region IS NOT NULL AND as_of IS NOT NULL AND qualifier = 'exact'"
 FACTS_CONFLICT_GROUPS = f"""
-    SELECT metric_code, unit, region, period_end FROM (
-        SELECT *, {ROUNDING_STEP} AS step FROM indicator_facts
-        WHERE metric_code IS NOT NULL AND region IS NOT NULL AND period_end IS NOT NULL
-          AND qualifier IN ('exact', 'approx'))
+    SELECT metric_code, unit, region, as_of AS period_end FROM (
+        SELECT *, {ROUNDING_STEP} AS step FROM indicator_facts WHERE {COMPARED_FIGURES})
     GROUP BY ALL
     HAVING count(DISTINCT doc_id) >= 2 AND max(value) - min(value) > max(step) / 2 + 1e-9
+"""
+# A warehouse with the `observations` view (migration 004 of the metric-vocabulary work: one row per metric,
+# region and period end, with the number of documents and whether they agree within rounding) decides itself.
+OBSERVATION_CONFLICT_GROUPS = """
+    SELECT metric_code, NULL AS unit, region, period_end FROM observations WHERE documents >= 2 AND NOT agree
 """
 
 
 def conflict_groups_sql(con: duckdb.DuckDBPyConnection) -> str:
-    """The query of (metric_code, unit, region, period_end) on which documents disagree.
-
-    A warehouse with an `observations` view (one row per metric, region and period with its documents'
-    agreement) says so itself; older ones are compared here.
-    """
-    columns = relation_columns(con, "observations") if has_relation(con, "observations") else {}
-    if {"metric_code", "region", "period_end", "agreement"} <= set(columns):
-        disagree = (
-            "agreement < 1"
-            if columns["agreement"] in ("DOUBLE", "FLOAT", "DECIMAL", "INTEGER", "BIGINT")
-            else "lower(CAST(agreement AS VARCHAR)) IN ('conflict', 'conflicting', 'disagree', 'disagreement')"
-        )
-        unit = "unit" if "unit" in columns else "NULL AS unit"
-        return f"SELECT DISTINCT metric_code, {unit}, region, period_end FROM observations WHERE {disagree}"
+    """The query of (metric_code, unit, region, period_end) on which documents disagree."""
+    if has_relation(con, "observations") and {"metric_code", "region", "period_end", "documents", "agree"} <= set(
+        relation_columns(con, "observations")
+    ):
+        return OBSERVATION_CONFLICT_GROUPS
     return FACTS_CONFLICT_GROUPS
 
 
@@ -234,12 +230,13 @@ def conflicts(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         con.execute(
             f"""
             WITH groups AS ({conflict_groups_sql(con)})
-            SELECT f.metric_code, f.unit, f.region, f.period_end, f.value, f.qualifier, f.raw_text, f.sentence,
-                   f.title, f.source, f.uri, f.published_date
+            SELECT f.metric_code, f.unit, f.region, f.as_of AS period_end, f.value, f.qualifier, f.raw_text,
+                   f.sentence, f.title, f.source, f.uri, f.published_date
             FROM indicator_facts f
-            JOIN groups g ON f.metric_code = g.metric_code AND f.region = g.region AND f.period_end = g.period_end
+            JOIN groups g ON f.metric_code = g.metric_code AND f.region = g.region AND f.as_of = g.period_end
                          AND (g.unit IS NULL OR f.unit = g.unit)
-            ORDER BY f.metric_code, f.unit, f.region, f.period_end, f.value, f.uri
+            WHERE f.qualifier = 'exact'
+            ORDER BY f.metric_code, f.unit, f.region, f.as_of, f.value, f.uri
             """
         )
     )
