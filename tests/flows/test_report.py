@@ -286,6 +286,25 @@ def test_the_page_needs_nothing_but_its_file(rendered: Rendered, reported: Repor
     assert rendered.requests == [reported.html.resolve().as_uri()], "scripts and styles are inline: it opens offline"
 
 
+def test_the_report_command_needs_no_prefect(reported: Reported, tmp_path: Path) -> None:
+    import sys
+
+    from tests.conftest import CLI
+
+    out = tmp_path / "report.html"
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", str(CLI), "report", "--db", str(reported.db), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    modules = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "altair" in modules and "prefect" not in modules
+    assert out.stat().st_size > 100_000
+
+
 def test_the_report_command_fails_with_one_line_without_a_warehouse(
     tmp_path: Path, run_cli: Callable[..., subprocess.CompletedProcess[str]]
 ) -> None:
