@@ -23,6 +23,7 @@ from typing import Any
 import altair as alt
 import duckdb
 
+from flows import settings
 from flows.vocabulary import metric_rules
 from warehouse import queries
 
@@ -122,7 +123,7 @@ def vega_script() -> str:
     import vl_convert
 
     versions = f"{vl_convert.get_vega_version()}-{vl_convert.get_vega_embed_version()}-{alt.SCHEMA_VERSION}"
-    cache_dir = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "civic-ingest"
+    cache_dir = settings.CACHE_DIR
     cached = cache_dir / f"vega-embed-{versions}.js"
     try:
         return cached.read_text(encoding="utf-8")
