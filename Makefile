@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint bench clean server pool worker deploy
+.PHONY: run test lint bench bench-commands clean server pool worker deploy
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,9 +17,10 @@ $(DEV_STAMP): $(STAMP) pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-run: $(STAMP)  ## seeds/ -> warehouse.duckdb, then a summary
+run: $(STAMP)  ## seeds/ -> warehouse.duckdb (and its report page), a summary, where the Prefect UI is
 	$(BIN)/civic-ingest ingest seeds --db $${CIVIC_DB:-warehouse.duckdb}
 	$(BIN)/civic-ingest stats --db $${CIVIC_DB:-warehouse.duckdb}
+	@$(BIN)/civic-ingest server status || true
 
 test: $(DEV_STAMP)  ## the whole suite, Prefect server test included
 	$(BIN)/ruff check .
@@ -51,5 +52,9 @@ lint: $(DEV_STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
+bench-commands: $(STAMP)  ## first/second command with and without PREFECT_API_URL, re-run ratio (~2 min)
+	$(BIN)/python benchmarks/commands.py
+
 clean:
-	rm -rf $(VENV) warehouse.duckdb warehouse.snapshot.duckdb .pytest_cache
+	-[ -x $(BIN)/civic-ingest ] && $(BIN)/civic-ingest server stop
+	rm -rf $(VENV) warehouse.duckdb warehouse.snapshot.duckdb warehouse.report.html .prefect .pytest_cache test-artifacts

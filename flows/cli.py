@@ -6,7 +6,8 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date
 from typing import Any
@@ -120,15 +121,43 @@ def _print_summary(summary: Any) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from flows.ingest_files import ingest_files
+    from flows.precheck import unchanged_ingest
     from flows.sources.seeds import InputError
 
-    try:
-        summary = ingest_files(paths=args.paths or None, db=args.db, workers=args.workers)
+    try:  # nothing changed: decided from the files' hashes, before Prefect is imported or a server started
+        summary = unchanged_ingest(args.paths or [settings.DEFAULT_SEEDS], args.db)
+        if summary is not None:
+            print(summary.to_text())
+            print("  (nothing changed: no flow run was needed)")
+            return EXIT_OK
+        with connect_prefect():
+            from flows.ingest_files import ingest_files
+
+            summary = ingest_files(paths=args.paths or None, db=args.db, workers=args.workers)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     return _print_summary(summary)
+
+
+@contextmanager
+def connect_prefect() -> Iterator[None]:
+    """Flow runs inside report to $PREFECT_API_URL, else to the project's background server (started once).
+
+    Prefect reads its settings when it is imported: a command that imported it already (to check its
+    parameters first) gets the server's URL through a settings context instead of the environment.
+    """
+    from flows.prefect_server import use_local_server
+
+    url = use_local_server(notify=lambda message: print(message, file=sys.stderr, flush=True))
+    if "prefect.settings" in sys.modules:
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        if PREFECT_API_URL.value() != url:
+            with temporary_settings(updates={PREFECT_API_URL: url}):
+                yield
+            return
+    yield
 
 
 def _positive_int(text: str) -> int:
@@ -146,15 +175,16 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     except SourceConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    from flows.fetch_articles import fetch_articles
+    with connect_prefect():
+        from flows.fetch_articles import fetch_articles
 
-    summary = fetch_articles(
-        sources_file=args.sources,
-        source_names=args.source or None,
-        db=args.db,
-        max_pages=args.max_pages,
-        refetch=args.refetch,
-    )
+        summary = fetch_articles(
+            sources_file=args.sources,
+            source_names=args.source or None,
+            db=args.db,
+            max_pages=args.max_pages,
+            refetch=args.refetch,
+        )
     return _print_summary(summary)
 
 
@@ -162,15 +192,66 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     from flows.backfill import BackfillError, backfill, plan_backfill
 
     options = {"max_pages": args.max_pages, "sources_file": args.sources}
-    try:  # invalid parameters fail here, before a flow run (and Prefect's temporary server) starts
+    try:  # invalid parameters fail here, before a flow run starts
         plan_backfill(args.source, args.date_from, args.date_to, args.urls, **options)
     except BackfillError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    summary = backfill(
-        source=args.source, date_from=args.date_from, date_to=args.date_to, url_file=args.urls, db=args.db, **options
-    )
+    with connect_prefect():
+        summary = backfill(
+            source=args.source,
+            date_from=args.date_from,
+            date_to=args.date_to,
+            url_file=args.urls,
+            db=args.db,
+            **options,
+        )
     return _print_summary(summary)
+
+
+EXIT_NOT_RUNNING = 3  # `server status` when no server runs (as LSB init scripts say it)
+
+
+def cmd_server(args: argparse.Namespace) -> int:
+    """`server status|start|stop`: the background Prefect server that commands report to."""
+    from flows import prefect_server
+
+    home = prefect_server.prefect_home()
+    external = os.environ.get("PREFECT_API_URL")
+    if args.action == "stop":
+        stopped = prefect_server.stop_server(home)
+        print(f"stopped the Prefect server on {stopped.ui_url} (pid {stopped.pid})" if stopped else "no server running")
+        return EXIT_OK
+    if args.action == "start":
+        state, _ = prefect_server.ensure_server(home, notify=lambda m: print(m, file=sys.stderr, flush=True))
+    else:
+        state = prefect_server.running_server(home)
+    if external:
+        print(f"PREFECT_API_URL is set: commands report to {external}")
+    if state is None:
+        print(f"no server running (Prefect home {home}); the next ingest, fetch or backfill starts one")
+        return EXIT_NOT_RUNNING
+    print(f"running   pid {state.pid} since {state.started_at}")
+    print(f"UI        {state.ui_url}")
+    print(f"API       {state.api_url}")
+    print(f"home      {state.home} (log {prefect_server.LOG_FILE})")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """`report`: the warehouse as one self-contained HTML page (charts, sources, conflicts, coverage)."""
+    from flows.report import write_report
+    from warehouse.schema import report_path
+
+    con = _open_for_reading(args.db)
+    if con is None:
+        return EXIT_ERROR
+    try:
+        out = write_report(con, args.out or report_path(args.db), warehouse=args.db)
+    finally:
+        con.close()
+    print(f"report written to {out} (open it in a browser: {out.resolve().as_uri()})")
+    return EXIT_OK
 
 
 def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, max_width: int = 60) -> str:
@@ -341,7 +422,20 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("parquet",), default="parquet")
     export.add_argument("--db", default=settings.DEFAULT_DB, help=db_help)
     export.set_defaults(func=cmd_export)
+    add_server_and_report_commands(sub, db_help)
     return parser
+
+
+def add_server_and_report_commands(sub: Any, db_help: str) -> None:
+    """The `server` and `report` subcommands."""
+    server = sub.add_parser("server", help="the background Prefect server that commands report to")
+    server.add_argument("action", choices=("status", "start", "stop"), nargs="?", default="status")
+    server.set_defaults(func=cmd_server)
+
+    report = sub.add_parser("report", help="write the warehouse as one HTML page: charts, sources, conflicts")
+    report.add_argument("--db", default=settings.DEFAULT_DB, help=db_help)
+    report.add_argument("--out", help="HTML file to write (default: beside the warehouse, <name>.report.html)")
+    report.set_defaults(func=cmd_report)
 
 
 def is_warehouse_locked(exc: BaseException) -> bool:

@@ -11,11 +11,12 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import TypeVar
 
 import duckdb
 from prefect import get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NONE as NO_CACHE
 from prefect.utilities.annotations import quote
 
@@ -26,7 +27,7 @@ from parsers.article import parse_document
 from parsers.metrics import MetricRule
 from parsers.records import Article, ParseError, RawDocument
 from warehouse.load import ArticleRows, FetchState, LoadResult, Reject, record_run, upsert_batch
-from warehouse.schema import connect, publish_snapshot, snapshot_path
+from warehouse.schema import connect, publish_snapshot, report_path, snapshot_path
 
 T = TypeVar("T")
 # Below this many documents a process pool costs more to start than it saves.
@@ -238,6 +239,7 @@ def finish_run(summary: RunSummary, db: str) -> RunSummary:
         record_run(con, summary.run_row())
         if has_changes(summary) or not snapshot_path(db).exists():
             publish_snapshot(con, db)
+            write_run_report(con, summary)
     finally:
         con.close()
     create_markdown_artifact(
@@ -245,8 +247,33 @@ def finish_run(summary: RunSummary, db: str) -> RunSummary:
         markdown=summary.to_markdown(),
         description=f"{summary.flow} run summary",
     )
+    if summary.report:
+        create_link_artifact(
+            key=f"{summary.flow}-report",
+            link=Path(summary.report).as_uri(),
+            link_text=f"report after this run: {summary.report}",
+            description="The warehouse as charts, sources and conflicts (civic-ingest report)",
+        )
     get_run_logger().info("run summary\n%s", summary.to_text())
     return summary
+
+
+def write_run_report(con: duckdb.DuckDBPyConnection, summary: RunSummary) -> None:
+    """Write the report page beside the warehouse and note its path in the summary; a failure is logged.
+
+    The report is a by-product: the run's data is committed by now, and a report that cannot be drawn
+    (a full disk, a chart library error) must not turn a finished run into a failed one.
+    """
+    from flows.report import write_report  # altair: imported by runs that write a report only
+
+    started = time.perf_counter()
+    try:
+        path = write_report(con, report_path(summary.warehouse), warehouse=summary.warehouse, run_id=summary.run_id)
+    except Exception as exc:  # a by-product: see the docstring; the reason is logged
+        get_run_logger().warning("report not written: %s: %s", type(exc).__name__, exc)
+        return
+    summary.report = str(path.resolve())
+    summary.timings["report"] = time.perf_counter() - started  # after the `runs` row: in the printed summary only
 
 
 def has_changes(summary: RunSummary) -> bool:

@@ -25,3 +25,10 @@ def configure_prefect_environment() -> None:
     """Set Prefect defaults that the user has not set, before prefect is imported."""
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
+
+
+# Port of the Prefect server that commands start in the background when PREFECT_API_URL is not set
+# (another free port when it is taken; 0: any free port).
+PREFECT_PORT = int(os.environ.get("CIVIC_PREFECT_PORT", "4200"))
+# Files worth keeping between commands (the report's inlined chart scripts, built once).
+CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "civic-ingest"

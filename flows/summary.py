@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from warehouse.load import ArticleRows, LoadResult, Reject
@@ -29,6 +30,7 @@ class RunSummary:
     fetch_counts: dict[str, Counter[str]] = field(default_factory=dict)  # source -> status class -> count
     timings: Counter[str] = field(default_factory=Counter)  # stage -> seconds
     warehouse: str = ""
+    report: str = ""  # the report page written after the run (flows/report.py), when it changed data
 
     def add_parsed(self, rows: ArticleRows) -> None:
         """Count what parsing produced: sections, paragraphs, indicators, removals by reason."""
@@ -89,6 +91,8 @@ class RunSummary:
             lines.append(f"  removed    {self.removals} pieces of text: {reasons}")
         for source, counts in sorted(self.fetch_counts.items()):
             lines.append(f"  fetched    {source}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+        if self.report:
+            lines.append(f"  report     {self.report}")
         if self.timings:
             lines.append("  timings    " + ", ".join(f"{k} {v:.2f}s" for k, v in self.timings.items()))
         if self.rejects:
@@ -115,4 +119,11 @@ class RunSummary:
         rows += [(f"time {k} (s)", round(v, 2)) for k, v in self.timings.items()]
         table = "\n".join(f"| {k} | {v} |" for k, v in rows)
         rejects = "\n".join(f"- `{r.uri}` [{r.stage}] {r.reason}" for r in self.rejects) or "none"
-        return f"# {self.flow} run summary\n\n| what | count |\n|---|---|\n{table}\n\n## Rejects\n{rejects}\n"
+        report = (
+            f"\n## Report\n[{self.report}]({Path(self.report).as_uri()}) — charts of every metric by region and over "
+            f"time, their sources and conflicts (open the file in a browser; `civic-ingest report --db {self.warehouse}` "
+            "writes it again)\n"
+            if self.report
+            else ""
+        )
+        return f"# {self.flow} run summary\n\n| what | count |\n|---|---|\n{table}\n\n## Rejects\n{rejects}\n{report}"

@@ -6,9 +6,11 @@ collecting or running the parser tests never loads it.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +34,28 @@ con = duckdb.connect(sys.argv[1], read_only=sys.argv[3] == "ro")
 print("locked", flush=True)
 time.sleep(float(sys.argv[2]))
 """
+
+
+PREFECT_HOME_KEY = pytest.StashKey[Path]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A Prefect home of the test session's own, set before anything is imported: commands that tests run
+    start their background server there, on any free port (never the developer's server, never port 4200)."""
+    home = Path(tempfile.mkdtemp(prefix="civic-test-prefect-"))
+    config.stash[PREFECT_HOME_KEY] = home
+    os.environ.update(PREFECT_HOME=str(home), CIVIC_PREFECT_PORT="0", PREFECT_SERVER_ANALYTICS_ENABLED="false")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop the server a test's command started, and remove the session's Prefect home."""
+    home = config.stash.get(PREFECT_HOME_KEY, None)
+    if home is None:
+        return
+    from flows.prefect_server import stop_server
+
+    stop_server(home)
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -117,6 +117,12 @@ def snapshot_path(db: str | Path) -> Path:
     return path.with_name(f"{path.stem}.snapshot{path.suffix or '.duckdb'}")
 
 
+def report_path(db: str | Path) -> Path:
+    """Where the report page of a warehouse is written: warehouse.duckdb -> warehouse.report.html beside it."""
+    path = Path(db)
+    return path.with_name(f"{path.stem}.report.html")
+
+
 def publish_snapshot(con: duckdb.DuckDBPyConnection, db: str | Path) -> Path:
     """Copy the warehouse to its snapshot file and swap it in atomically.
 

@@ -286,9 +286,11 @@ def test_each_run_created_its_summary_artifact(runs: Runs, stack: Stack) -> None
             artifacts = client.read_artifacts(
                 artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run.id]))
             )
-            assert [(a.key, a.type) for a in artifacts] == [(f"{flow}-summary", "markdown")]
-            assert f"# {flow} run summary" in str(artifacts[0].data)
-            assert "| articles new |" in str(artifacts[0].data)
+            by_key = {a.key: str(a.data) for a in artifacts}
+            assert sorted(by_key) == sorted([f"{flow}-summary", f"{flow}-report"]), "the summary and its report"
+            assert f"# {flow} run summary" in by_key[f"{flow}-summary"]
+            assert "| articles new |" in by_key[f"{flow}-summary"]
+            assert "report.html" in by_key[f"{flow}-report"]
 
 
 def test_the_daily_deployment_is_scheduled_in_beijing_time(stack: Stack) -> None:

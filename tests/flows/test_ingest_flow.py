@@ -78,11 +78,14 @@ def test_flow_publishes_its_summary_as_a_markdown_artifact(ingested_seeds) -> No
         timeout=30,
     )
     response.raise_for_status()
-    artifacts = response.json()
-    assert [(a["key"], a["type"]) for a in artifacts] == [("ingest-files-summary", "markdown")]
-    assert "| articles new | 5 |" in artifacts[0]["data"]
-    assert f"| paragraphs | {summary.paragraphs} |" in artifacts[0]["data"]
-    assert "## Rejects\nnone" in artifacts[0]["data"]
+    artifacts = {a["key"]: a["data"] for a in response.json()}
+    assert sorted(artifacts) == ["ingest-files-report", "ingest-files-summary"]
+    markdown = artifacts["ingest-files-summary"]
+    assert "| articles new | 5 |" in markdown
+    assert f"| paragraphs | {summary.paragraphs} |" in markdown
+    assert "## Rejects\nnone" in markdown
+    report = Path(summary.report)
+    assert report.exists() and f"]({report.as_uri()})" in artifacts["ingest-files-report"], "links the run's report"
 
 
 def test_rerunning_the_same_seeds_changes_no_rows(seed_copy: Path, tmp_path: Path) -> None:
