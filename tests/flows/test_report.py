@@ -139,14 +139,14 @@ def test_figures_that_agree_within_rounding_are_no_conflict(
 
 
 def test_a_warehouse_with_an_observations_view_decides_conflicts_itself(reported: Reported, tmp_path: Path) -> None:
-    """The view of the metric-vocabulary work (one row per metric, region, period end: documents, agree) wins."""
+    """The `observations` view (migration 004: one row per metric, region, period end: documents, agree) decides."""
     copy = tmp_path / "warehouse.duckdb"
     shutil.copyfile(snapshot_path(reported.db), copy)
     con = duckdb.connect(str(copy))
     try:
-        assert queries.conflicts(con), "by its own rule the report sees the Zhejiang conflict"
+        assert queries.conflicts(con), "the observations view sees the Zhejiang conflict"
         con.execute(
-            "CREATE VIEW observations AS SELECT metric_code, region, as_of AS period_end, "
+            "CREATE OR REPLACE VIEW observations AS SELECT metric_code, region, as_of AS period_end, "
             "count(DISTINCT doc_id) AS documents, true AS agree FROM indicator_facts GROUP BY ALL"
         )
         assert queries.conflicts(con) == [], "the view says every quantity agrees"
