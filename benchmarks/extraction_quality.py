@@ -13,7 +13,7 @@ Systems, each given the page bytes:
 Score: ROUGE-L F1 over word tokens (one CJK character, or one run of Latin letters/digits, each a token;
 punctuation dropped), whole page text. Also printed: per-page parse time of ours vs bare trafilatura.
 
-    .venv/bin/python benchmarks/extraction_quality.py [--gold DIR] [--pages DIR] [--match GLOB ...] [--json FILE]
+    .venv/bin/python benchmarks/extraction_quality.py [--gold DIR] [--pages DIR] [--match GLOB ...] [--exclude GLOB ...] [--json FILE]
 """
 
 from __future__ import annotations
@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gold", default=DEFAULT_GOLD, help="folder of <name>.json annotations (default: %(default)s)")
     parser.add_argument("--pages", default=DEFAULT_PAGES, help="the real-pages folder (default: %(default)s)")
     parser.add_argument("--match", nargs="*", default=[], help="only annotation names matching these globs")
+    parser.add_argument("--exclude", nargs="*", default=[], help="leave out annotation names matching these globs")
     parser.add_argument("--json", help="also write per-page scores to this file")
     args = parser.parse_args(argv)
 
@@ -104,7 +105,12 @@ def main(argv: list[str] | None = None) -> int:
     if not pages_dir.is_dir():
         print(f"skipped: no real pages at {pages_dir}")
         return 0
-    golds = [g for g in annotated_pages(gold_dir, pages_dir) if not args.match or any(fnmatch.fnmatch(g.name, m) for m in args.match)]
+    golds = [
+        g
+        for g in annotated_pages(gold_dir, pages_dir)
+        if (not args.match or any(fnmatch.fnmatch(g.name, m) for m in args.match))
+        and not any(fnmatch.fnmatch(g.name, m) for m in args.exclude)
+    ]
     if not golds:
         print(f"no annotated page under {gold_dir}; nothing to score")
         return 0

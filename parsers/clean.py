@@ -1,9 +1,13 @@
-"""Text lines -> body blocks + removals: the page furniture trafilatura cannot see.
+"""Text lines or typed blocks -> body blocks + removals: the page furniture trafilatura cannot see.
 
-Works on lines of text (a .txt copy of a page, or trafilatura's output for HTML). Every line that
-is dropped or merged comes back as a `Removal` with its reason; nothing is discarded silently.
+Two entry points. `clean_blocks` takes the typed blocks of an HTML page (parsers.structure): their
+paragraph boundaries, headings, list items, table rows and captions come from the markup and are kept;
+only furniture, metadata lines and the printed title are taken out, each with the evidence its reason
+names. `clean_lines` takes lines of plain text (a .txt copy of a page), where the shape of the text is
+all there is. Every line that is dropped or merged comes back as a `Removal` with its reason; nothing is
+discarded silently.
 
-Order of work:
+Order of work for plain text:
 1. furniture lines (breadcrumbs, tool bars, share links, contact banners, footers, video placeholders)
    and metadata lines (date / source / author) are taken out;
 2. the title is recognised at the top;
@@ -17,7 +21,8 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-from parsers.records import Block, CleanText, Removal
+from parsers.records import CAPTION as CAPTION_KIND
+from parsers.records import HEADING, PARAGRAPH, TABLE_ROW, Block, CleanText, Removal
 
 # --- character classes -------------------------------------------------------------------------
 # A sentence is complete when it ends with one of these, optionally followed by closing quotes/brackets.
@@ -52,7 +57,7 @@ SHARE_LINKS = re.compile(
 # Tool-bar words: a line made only of these (and brackets/separators) is furniture.
 TOOL_WORDS = re.compile(
     r"字体|字号|大|中|小|默认|超大|放大|缩小|打印本页|打印本稿|打印|关闭窗口|关闭|收藏|返回顶部|返回|"
-    r"立即咨询|在线咨询|免费咨询|咨询|扫一扫|分享|下载|纠错|繁体|简体|无障碍|长者模式|微信|微博|A\+|A-|【|】|\[|\]|"
+    r"立即咨询|在线咨询|免费咨询|咨询|发表评论|我要评论|评论|扫一扫|分享|下载|纠错|繁体|简体|无障碍|长者模式|微信|微博|A\+|A-|【|】|\[|\]|"
     r"[:：|/·\s]"
 )
 PAGE_FURNITURE = re.compile(
@@ -97,7 +102,8 @@ MAX_SHORT_META = 40
 CLOCK_TIME = re.compile(r"(?<!\d)[0-2]?\d[:：][0-5]\d(?!\d)")
 # A list of links to other articles starts with one of these headers; its short lines are furniture.
 RELATED_LIST_HEADER = re.compile(
-    r"^(?:往期(?:推荐|回顾|精选)|推荐阅读|延伸阅读|相关(?:新闻|阅读|链接|稿件|文章|推荐))[:：]?$"
+    r"^(?:往期(?:推荐|回顾|精选)|推荐阅读|延伸阅读|相关(?:新闻|阅读|链接|稿件|文章|推荐|专题)|为您推荐|为你推荐|猜你喜欢|"
+    r"热门(?:推荐|文章|新闻|阅读|资讯)|精彩推荐|今日推荐|热点推荐|大家都在看|更多(?:精彩|新闻|推荐|阅读))[:：]?$"
 )
 MAX_LINK_TITLE = 50
 LIST_ITEM = re.compile(r"^[-•·▪●◆■]\s")
@@ -392,9 +398,9 @@ def classify_blocks(lines: Sequence[str]) -> tuple[list[Block], list[Removal]]:
         if heading_marker(line):
             lead_in, rest = split_lead_in(line)
             if not rest and (not is_complete(line) or line[-1] in ":："):
-                blocks.append(Block(line.rstrip(":："), is_heading=True))
+                blocks.append(Block(line.rstrip(":："), HEADING))
             elif rest and len(lead_in) <= MAX_NUMBERED_LEAD_IN:
-                blocks.append(Block(lead_in, is_heading=True))
+                blocks.append(Block(lead_in, HEADING))
                 blocks.append(Block(line))
             else:
                 blocks.append(Block(line))
@@ -407,11 +413,11 @@ def classify_blocks(lines: Sequence[str]) -> tuple[list[Block], list[Removal]]:
         if is_heading_candidate(line) and has_next:
             nxt = lines[i + 1]
             if is_heading_candidate(nxt) and i + 2 < len(lines) and not is_heading_candidate(lines[i + 2]):
-                blocks.append(Block(f"{line} {nxt}", is_heading=True))
+                blocks.append(Block(f"{line} {nxt}", HEADING))
                 removals.append(Removal("joined_heading", _boundary(line, nxt)))
                 i += 2
                 continue
-            blocks.append(Block(line, is_heading=True))
+            blocks.append(Block(line, HEADING))
             i += 1
             continue
         if not has_next and blocks and is_heading_candidate(line) and not re.search(r"[，,、；;：:]", line):
@@ -432,3 +438,99 @@ def clean_lines(lines: Iterable[str], *, known_title: str | None = None) -> Clea
     body, joins = rejoin_breaks(body)
     blocks, more = classify_blocks(body)
     return CleanText(tuple(blocks), title, tuple(metadata), tuple(removals + joins + more))
+
+
+# --- typed blocks of an HTML page ----------------------------------------------------------------------
+# 成人票原价:279元 — a label with its figure is data, never a heading.
+LABEL_VALUE = re.compile(r"[:：]\s*\S*\d")
+
+
+def block_furniture_reason(line: str) -> str | None:
+    """Why a line of an HTML page's body is furniture: a known furniture line, never merely a short one.
+
+    Unlike plain text, a line with a phone number is kept unless it is a contact banner (two or more of
+    地址/电话/邮编… fields): the article may be about that number. Furniture lines are not sentences.
+    """
+    reason = furniture_reason(line)
+    if reason == "contact":
+        return "contact" if len(line) <= 120 and len(CONTACT_FIELD.findall(line)) >= 2 else None
+    if reason == "page_furniture" and line[-1] in "。！？!?":
+        return None
+    return reason
+
+
+def _block_kinds(blocks: Sequence[Block]) -> list[str | None]:
+    """Removal reason of each block (None: body)."""
+    reasons: list[str | None] = []
+    in_related_list = False
+    for n, block in enumerate(blocks):
+        line = block.text
+        if block.kind == CAPTION_KIND:
+            reasons.append("image_caption")
+            continue
+        # after a 为您推荐 / 相关阅读 header: short lines and links, up to the next prose paragraph
+        in_related_list = in_related_list and (
+            block.is_link or (len(line) <= MAX_LINK_TITLE and not line.endswith(("。", "；", ";")))
+        )
+        if in_related_list:
+            reasons.append("related_links")
+            continue
+        in_related_list = bool(RELATED_LIST_HEADER.match(line))
+        value_of_label = n > 0 and reasons[n - 1] == "metadata_line" and bool(EMPTY_LABEL_END.search(blocks[n - 1].text))
+        if is_metadata_line(line) or (value_of_label and _is_header_scrap(line)):
+            reasons.append("metadata_line")
+        elif block.kind == TABLE_ROW and block.is_link and " | " in line:
+            reasons.append("navigation_links")  # a row of links: a menu laid out in a table
+        else:
+            reasons.append(block_furniture_reason(line))
+    _mark_link_runs(blocks, reasons)
+    return reasons
+
+
+def _mark_link_runs(blocks: Sequence[Block], reasons: list[str | None]) -> None:
+    """Runs of MIN_LINK_RUN+ short lines that are each one whole link: a list of links to other pages."""
+    n = 0
+    while n < len(blocks):
+        end = n
+        while end < len(blocks) and reasons[end] is None and blocks[end].is_link and len(blocks[end].text) <= MAX_LINK_TITLE:
+            end += 1
+        if end - n >= MIN_LINK_RUN:
+            for i in range(n, end):
+                reasons[i] = "related_links"
+        n = max(end, n + 1)
+
+
+def block_heading(block: Block) -> Block:
+    """A paragraph the markup leaves unmarked becomes a heading only when numbered as one: 一、总体要求."""
+    line = block.text
+    if block.kind != PARAGRAPH or not heading_marker(line) or LABEL_VALUE.search(line):
+        return block
+    _, rest = split_lead_in(line)
+    if not rest and len(line) <= MAX_HEADING_CHARS and (not is_complete(line) or line[-1] in ":："):
+        return Block(line.rstrip(":："), HEADING)
+    return block
+
+
+def clean_blocks(blocks: Iterable[Block], *, known_title: str | None = None) -> CleanText:
+    """Body blocks of an HTML article from its typed blocks, with metadata lines and removals."""
+    items = [Block(normalize_line(b.text), b.kind, b.is_link) for b in blocks]
+    items = [b for b in items if b.text]
+    reasons = _block_kinds(items)
+    removals = [Removal(reason, b.text) for b, reason in zip(items, reasons, strict=True) if reason]
+    metadata = _join_label_values([b.text for b, r in zip(items, reasons, strict=True) if r == "metadata_line"])
+    body = [b for b, reason in zip(items, reasons, strict=True) if reason is None]
+    title, title_lines = take_title([b.text for b in body], known_title)
+    removals += [Removal("title", b.text) for b in body[:title_lines]]
+    body = body[title_lines:]
+    if title:
+        # the title printed again with its byline beside it (a table cell: title + 来源于：…)
+        key = match_key(title)
+        repeats = [
+            n
+            for n, b in enumerate(body[:MAX_HEADER_LINES])
+            if match_key(b.text).startswith(key) and len(b.text) - len(title) <= MAX_HEADER_SCRAP
+        ]
+        removals += [Removal("title", body[n].text) for n in repeats]
+        body = [b for n, b in enumerate(body) if n not in repeats]
+    body = [block_heading(b) for b in body]
+    return CleanText(tuple(body), title, tuple(metadata), tuple(removals))

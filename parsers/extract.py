@@ -7,14 +7,17 @@ import string
 from collections.abc import Sequence
 from functools import cache
 
+import lxml.etree
 import lxml.html
 import trafilatura
 from cssselect import GenericTranslator, SelectorError
 from htmldate import find_date
 from lxml.etree import ParserError
 
+from parsers.clean import match_key
 from parsers.metadata import parse_date, parse_outlet
-from parsers.records import PageMetadata, ParseError
+from parsers.records import Block, Extracted, PageMetadata, ParseError, Removal
+from parsers.structure import dom_blocks, page_hints, xml_blocks
 
 # Body containers of the CMSs Chinese government sites run on (TRS, Hanweb, UCAP, mca.gov.cn …).
 # A page that has one holds the article there and nothing else; trafilatura is the fallback.
@@ -95,29 +98,6 @@ def page_metadata(root: lxml.html.HtmlElement, html: str) -> PageMetadata:
     return PageMetadata(title=title or None, published_date=published, source=source, author=_meta(metas, META_AUTHOR))
 
 
-def element_lines(element: lxml.html.HtmlElement) -> list[str]:
-    """Text of an element as lines, one per block element (p, div, br, li, tr …)."""
-    for bad in element.xpath(" | ".join(f".//{t}" for t in DROP_TAGS)):
-        bad.drop_tree()
-    parts: list[str] = []
-
-    def walk(node: lxml.html.HtmlElement) -> None:
-        tag = node.tag if isinstance(node.tag, str) else ""
-        if tag in BLOCK_TAGS:
-            parts.append("\n")
-        if node.text and tag:
-            parts.append(node.text)
-        for child in node:
-            walk(child)
-            if child.tail:
-                parts.append(child.tail)
-        if tag in BLOCK_TAGS:
-            parts.append("\n")
-
-    walk(element)
-    return [line for line in "".join(parts).split("\n") if line.strip()]
-
-
 @cache
 def selector_xpath(selector: str) -> str:
     """XPath over the whole document for a CSS selector (an XPath is passed through).
@@ -157,50 +137,64 @@ def body_container(root: lxml.html.HtmlElement, selector: str | None) -> lxml.ht
     return None
 
 
-def unwrap_layout_tables(root: lxml.html.HtmlElement) -> None:
-    """Turn layout tables (cells holding paragraphs or long text) into divs, in place."""
-    for table in root.xpath("//table"):
-        cells = table.xpath(".//td | .//th")
-        is_layout = any(
-            cell.xpath(".//p") or len(cell.text_content().strip()) >= LAYOUT_CELL_MIN_CHARS for cell in cells
-        )
-        if is_layout:
-            for element in [table, *table.xpath(".//tbody | .//thead | .//tr | .//td | .//th")]:
-                element.tag = "div"
+def trafilatura_xml(html: str, uri: str, *, favor_recall: bool = False) -> lxml.etree._Element | None:
+    """trafilatura's structured output (<doc><main>…</main><comments>…</comments></doc>) of the page.
 
-
-def trafilatura_lines(root: lxml.html.HtmlElement, uri: str) -> list[str]:
-    """Body lines found by trafilatura (recall mode: short paragraphs of Chinese pages are kept)."""
-    text = trafilatura.extract(
-        root,
+    Default precision/recall settings, comments and tables included as trafilatura.extract does by
+    default, so its text is the text bare trafilatura gives; formatting, images and links are kept as markup
+    (bold lines, text beside images, link lists) for parsers.structure.
+    """
+    xml = trafilatura.extract(
+        html,
         url=uri if uri.startswith("http") else None,
-        include_comments=False,
+        output_format="xml",
+        include_comments=True,
         include_tables=True,
-        favor_recall=True,
+        include_formatting=True,
+        include_images=True,
+        include_links=True,
+        favor_recall=favor_recall,
         deduplicate=False,
     )
-    return text.splitlines() if text else []
+    if not xml:
+        return None
+    try:
+        return lxml.etree.fromstring(xml.encode("utf-8"))
+    except lxml.etree.XMLSyntaxError:
+        return None
 
 
-def extract_html(html: str, *, uri: str, selector: str | None = None) -> tuple[list[str], PageMetadata]:
-    """Body lines and page metadata of an article page; raises ParseError when there is no article.
+def _outside(blocks: Sequence[Block], body: Sequence[Block]) -> list[Removal]:
+    """Blocks trafilatura found that are not in the CMS body container: furniture by zone, logged."""
+    inside = "\n".join(match_key(b.text) for b in body)
+    return [Removal("outside_body_container", b.text) for b in blocks if b.text and match_key(b.text) not in inside]
 
-    A site's content_selector or a known government CMS container is used when the page has one
-    (it holds the article and nothing else); otherwise trafilatura finds the body, after layout
-    tables are unwrapped. Text-level furniture is left to parsers.clean.
+
+def extract_html(html: str, *, uri: str, selector: str | None = None) -> Extracted:
+    """Typed body blocks, page metadata and zone removals of an article page; ParseError when there is no article.
+
+    A site's content_selector or a known government CMS container is used when the page has one (it holds
+    the article and nothing else): its blocks come from a walk of its markup, and what trafilatura finds
+    outside it is logged as `outside_body_container`. Otherwise trafilatura's XML gives the blocks; its
+    comment section is logged as `comments`. Text-level furniture is left to parsers.clean.
     """
     root = parse_html(html, uri=uri)
     meta = page_metadata(root, html)
+    hints = page_hints(root)
     try:
         container = body_container(root, selector)
     except ValueError as exc:
         raise ParseError(uri, "extract", str(exc)) from exc
+    doc = trafilatura_xml(html, uri)
+    main = doc.find("main") if doc is not None else None
+    comments = doc.find("comments") if doc is not None else None
+    found = xml_blocks(main, hints) if main is not None else []
+    removals = [Removal("comments", b.text) for b in xml_blocks(comments, hints)] if comments is not None else []
     if container is not None:
-        lines = element_lines(container)
+        blocks = dom_blocks(container, hints)
+        removals = _outside(found, blocks) + removals
     else:
-        unwrap_layout_tables(root)
-        lines = trafilatura_lines(root, uri)
-    lines = [TABLE_PIPES.sub("", line) for line in lines]
-    if sum(len(line.strip()) for line in lines) < MIN_BODY_CHARS:
+        blocks = found
+    if sum(len(b.text) for b in blocks) < MIN_BODY_CHARS:
         raise ParseError(uri, "extract", f"no article text found in the page (fewer than {MIN_BODY_CHARS} characters)")
-    return lines, meta
+    return Extracted(tuple(blocks), meta, tuple(removals))
