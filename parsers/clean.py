@@ -459,19 +459,22 @@ def block_furniture_reason(line: str) -> str | None:
     return reason
 
 
+MIN_PROSE_CHARS = 80
+
+
+def is_prose(line: str) -> bool:
+    """A paragraph of running text: long and ending a sentence (a related-links zone ends at one)."""
+    return len(line) >= MIN_PROSE_CHARS and line[-1] in "。！？!?”」"
+
+
 def _block_kinds(blocks: Sequence[Block]) -> list[str | None]:
     """Removal reason of each block (None: body)."""
     reasons: list[str | None] = []
     in_related_list = False
     for n, block in enumerate(blocks):
         line = block.text
-        if block.kind == CAPTION_KIND:
-            reasons.append("image_caption")
-            continue
-        # after a 为您推荐 / 相关阅读 header: short lines and links, up to the next prose paragraph
-        in_related_list = in_related_list and (
-            block.is_link or (len(line) <= MAX_LINK_TITLE and not line.endswith(("。", "；", ";")))
-        )
+        # after a 为您推荐 / 相关阅读 header: everything up to the next paragraph of prose
+        in_related_list = in_related_list and not is_prose(line)
         if in_related_list:
             reasons.append("related_links")
             continue
@@ -479,6 +482,8 @@ def _block_kinds(blocks: Sequence[Block]) -> list[str | None]:
         value_of_label = n > 0 and reasons[n - 1] == "metadata_line" and bool(EMPTY_LABEL_END.search(blocks[n - 1].text))
         if is_metadata_line(line) or (value_of_label and _is_header_scrap(line)):
             reasons.append("metadata_line")
+        elif block.kind == CAPTION_KIND:
+            reasons.append("image_caption")
         elif block.kind == TABLE_ROW and block.is_link and " | " in line:
             reasons.append("navigation_links")  # a row of links: a menu laid out in a table
         else:

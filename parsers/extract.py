@@ -140,9 +140,9 @@ def body_container(root: lxml.html.HtmlElement, selector: str | None) -> lxml.ht
 def trafilatura_xml(html: str, uri: str, *, favor_recall: bool = False) -> lxml.etree._Element | None:
     """trafilatura's structured output (<doc><main>…</main><comments>…</comments></doc>) of the page.
 
-    Default precision/recall settings, comments and tables included as trafilatura.extract does by
-    default, so its text is the text bare trafilatura gives; formatting, images and links are kept as markup
-    (bold lines, text beside images, link lists) for parsers.structure.
+    The settings of a bare trafilatura.extract (comments and tables included), so its text is the text
+    bare trafilatura gives; bold, centred and linked lines and captions are read from the page itself
+    (parsers.structure.page_hints), since asking trafilatura to keep that markup changes what it keeps.
     """
     xml = trafilatura.extract(
         html,
@@ -150,9 +150,6 @@ def trafilatura_xml(html: str, uri: str, *, favor_recall: bool = False) -> lxml.
         output_format="xml",
         include_comments=True,
         include_tables=True,
-        include_formatting=True,
-        include_images=True,
-        include_links=True,
         favor_recall=favor_recall,
         deduplicate=False,
     )

@@ -32,6 +32,7 @@ CENTRED_STYLE = re.compile(r"text-align\s*:\s*center", re.I)
 # Markup says heading or caption for a short line only: a centred or bold line of prose is emphasis.
 MAX_MARKED_HEADING = 40
 MAX_CAPTION_CHARS = 60
+MAX_LINK_TEXT = 50
 IMAGE = "image"  # internal marker: an image stood here (text beside it may be its caption)
 # Layout tables (a cell holding paragraphs or a long text) are read as blocks, not as table rows.
 LAYOUT_CELL_MIN_CHARS = 200
@@ -46,17 +47,39 @@ def normalize(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class PageHints:
-    """Texts of the page's centred, wholly bold and caption-class elements (short ones only)."""
+    """Short texts the page marks: centred or wholly bold, captions (by class or beside an image), links."""
 
     emphasised: frozenset[str] = frozenset()
     captions: frozenset[str] = frozenset()
+    links: frozenset[str] = frozenset()
+
+
+IMAGE_BLOCK_TAGS = frozenset({"p", "div", "figure", "td", "center", "li", "span", "a"})
+
+
+def _beside_image(img: lxml.html.HtmlElement) -> str | None:
+    """Short text sharing an image's block, or of the block right after it when the image stands alone."""
+    block = img.getparent()
+    while block is not None and block.tag not in IMAGE_BLOCK_TAGS:
+        block = block.getparent()
+    if block is None:
+        return None
+    while block.tag in ("span", "a") and block.getparent() is not None:
+        block = block.getparent()
+    text = normalize(block.text_content())
+    if not text:
+        following = block.getnext()
+        if following is None or not isinstance(following.tag, str) or following.xpath(".//img"):
+            return None
+        text = normalize(following.text_content())
+    return text if 0 < len(text) <= MAX_CAPTION_CHARS and not _is_numbered(text) else None
 
 
 def page_hints(root: lxml.html.HtmlElement) -> PageHints:
-    """Short lines the page centres or sets in bold, and its caption elements, found in one pass."""
+    """Short lines the page centres or sets in bold, its captions and its link texts, read once."""
     emphasised: set[str] = set()
     captions: set[str] = set()
-    for element in root.iter("center", "strong", "b", "p", "div", "span", "figcaption", "h1", "h2", "h3", "h4", "h5", "h6"):
+    for element in root.iter("center", "strong", "b", "p", "div", "span", "figcaption"):
         tag = element.tag
         attrs = element.attrib
         is_caption = tag == "figcaption" or bool(CAPTION_CLASS.search(attrs.get("class", "") + " " + attrs.get("id", "")))
@@ -72,7 +95,12 @@ def page_hints(root: lxml.html.HtmlElement) -> PageHints:
             captions.add(text)
         elif len(text) <= MAX_MARKED_HEADING:
             emphasised.add(text)
-    return PageHints(frozenset(emphasised), frozenset(captions))
+    for img in root.iter("img"):
+        text = _beside_image(img)
+        if text:
+            captions.add(text)
+    links = {text for a in root.iter("a") if 0 < len(text := normalize(a.text_content())) <= 2 * MAX_LINK_TEXT}
+    return PageHints(frozenset(emphasised), frozenset(captions), frozenset(links))
 
 
 def _marked_kind(text: str, hints: PageHints, *, bold: bool = False) -> str:
@@ -111,6 +139,13 @@ def _is_numbered(text: str) -> bool:
 
 
 # --- HTML (a body container) ----------------------------------------------------------------------------
+def _is_whole_link(node: lxml.html.HtmlElement) -> bool:
+    """All the text of an element sits inside links."""
+    full = normalize(node.text_content())
+    linked = normalize("".join(a.text_content() for a in node.iter("a")))
+    return bool(full) and full == linked
+
+
 def _is_layout_table(table: lxml.html.HtmlElement) -> bool:
     return any(
         cell.xpath(".//p | .//table") or len(cell.text_content().strip()) >= LAYOUT_CELL_MIN_CHARS
@@ -171,7 +206,7 @@ def dom_blocks(element: lxml.html.HtmlElement, hints: PageHints) -> list[Block]:
         if is_block or kind:
             flush()
             kinds.append(kind or kinds[-1])
-            links.append(_is_whole_link(node, "a"))
+            links.append(_is_whole_link(node))
         inner_bold = bold or tag in ("strong", "b")
         add(node.text, inner_bold)
         for child in node:
@@ -188,66 +223,44 @@ def dom_blocks(element: lxml.html.HtmlElement, hints: PageHints) -> list[Block]:
 
 
 # --- trafilatura's XML ---------------------------------------------------------------------------------
-def _xml_text(node: lxml.etree._Element) -> Iterator[tuple[str, bool]]:
-    """(text, is_bold) pieces of an inline run; an <lb/> yields a line break."""
+def _xml_pieces(node: lxml.etree._Element) -> Iterator[str]:
+    """Text of an inline run, a line break for each <lb/>."""
     if node.text:
-        yield node.text, node.tag == "hi" and "#b" in node.get("rend", "")
+        yield node.text
     for child in node:
         if child.tag == "lb":
-            yield "\n", False
-        elif child.tag == "graphic":
-            pass
+            yield "\n"
         else:
-            yield from _xml_text(child)
+            yield from _xml_pieces(child)
         if child.tail:
-            yield child.tail, node.tag == "hi" and "#b" in node.get("rend", "")
-
-
-def _is_whole_link(node: lxml.etree._Element, link_tag: str) -> bool:
-    """All the text of an element sits inside links."""
-    full = normalize("".join(node.itertext()))
-    linked = normalize("".join("".join(a.itertext()) for a in node.iter(link_tag)))
-    return bool(full) and full == linked
+            yield child.tail
 
 
 def _lines(node: lxml.etree._Element, kind: str, hints: PageHints) -> list[Block]:
-    """Blocks of one <p>/<head>/<item>: a line per <lb/>-separated run."""
-    is_link = _is_whole_link(node, "ref")
+    """Blocks of one <p>/<head>/<item>: a line per <lb/> or line break."""
     out: list[Block] = []
-    buffer: list[str] = []
-    bold = [True]
-
-    def flush() -> None:
-        text = normalize("".join(buffer))
-        buffer.clear()
-        if text:
-            marked = kind if kind != PARAGRAPH else _marked_kind(text, hints, bold=bold[0])
-            if kind == HEADING and text in hints.captions:
-                marked = CAPTION
-            out.append(Block(text, marked, is_link))
-        bold[0] = True
-
-    if node.xpath(".//graphic"):
-        out.append(Block("", IMAGE))
-    for text, is_bold in _xml_text(node):
-        for n, piece in enumerate(text.split("\n")):
-            if n:
-                flush()  # an <lb/> or a line break kept in the text
-            buffer.append(piece)
-            if piece.strip() and not is_bold:
-                bold[0] = False
-    flush()
+    for line in "".join(_xml_pieces(node)).split("\n"):
+        text = normalize(line)
+        if not text:
+            continue
+        if text in hints.captions:
+            marked = CAPTION
+        elif kind == PARAGRAPH:
+            marked = _marked_kind(text, hints)
+        else:
+            marked = kind
+        out.append(Block(text, marked, text in hints.links))
     return out
 
 
 def _is_layout_row(row: lxml.etree._Element) -> bool:
     return any(
-        cell.xpath("./p | ./head | ./list | ./table | ./quote") or len("".join(cell.itertext()).strip()) >= LAYOUT_CELL_MIN_CHARS
+        cell.xpath("./p | ./head | ./list | ./table | ./quote | ./div") or len("".join(cell.itertext()).strip()) >= LAYOUT_CELL_MIN_CHARS
         for cell in row.findall("cell")
     )
 
 
-XML_BLOCK_TAGS = frozenset({"head", "p", "quote", "code", "list", "table", "graphic", "div", "cell", "main", "comments"})
+XML_BLOCK_TAGS = frozenset({"head", "p", "quote", "code", "list", "table", "div", "cell", "main", "comments"})
 
 
 def _xml_children(parent: lxml.etree._Element, hints: PageHints) -> list[Block]:
@@ -279,8 +292,6 @@ def _xml_children(parent: lxml.etree._Element, hints: PageHints) -> list[Block]:
                 blocks.extend(_lines(item, LIST_ITEM, hints))
         elif tag == "table":
             blocks.extend(_table_blocks(node, hints))
-        elif tag == "graphic":
-            blocks.append(Block("", IMAGE))
         else:
             blocks.extend(_xml_children(node, hints))
         _append_text(inline, node.tail)
@@ -296,12 +307,9 @@ def _table_blocks(table: lxml.etree._Element, hints: PageHints) -> list[Block]:
             for cell in row.findall("cell"):
                 blocks.extend(_xml_children(cell, hints))
             continue
-        cells = [normalize("".join(cell.itertext())) for cell in row.findall("cell")]
-        text = " | ".join(c for c in cells if c)
-        if text:
-            blocks.append(Block(text, TABLE_ROW, _is_whole_link(row, "ref")))
-        elif row.xpath(".//graphic"):
-            blocks.append(Block("", IMAGE))
+        cells = [c for c in (normalize("".join(cell.itertext())) for cell in row.findall("cell")) if c]
+        if cells:
+            blocks.append(Block(" | ".join(cells), TABLE_ROW, all(c in hints.links for c in cells)))
     return blocks
 
 
@@ -318,4 +326,4 @@ def _append_text(element: lxml.etree._Element, text: str | None) -> None:
 
 def xml_blocks(main: lxml.etree._Element, hints: PageHints) -> list[Block]:
     """Typed blocks of trafilatura's <main> (or <comments>) element."""
-    return mark_captions(_xml_children(main, hints))
+    return _xml_children(main, hints)
