@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 
 from parsers.records import CAPTION as CAPTION_KIND
 from parsers.records import HEADING, PARAGRAPH, TABLE_ROW, Block, CleanText, Removal
+from parsers.records import LIST_ITEM as LIST_ITEM_KIND
 
 # --- character classes -------------------------------------------------------------------------
 # A sentence is complete when it ends with one of these, optionally followed by closing quotes/brackets.
@@ -96,6 +97,7 @@ OPEN_END = re.compile(r"[(（\[【:：|]\s*$")
 MAX_HEADER_LINES = 6  # scraps of a split byline are only looked for near the top of the page
 META_LINE_START = re.compile(rf"^[(（【\[]?\s*(?:{META_LABEL}|据)\s*[:：《]")
 DATED_HEADER = re.compile(rf"^{DATE.pattern}\s*(?:\d{{1,2}}:\d{{2}}(?::\d{{2}})?)?\s*(?:$|{META_LABEL}|\||丨)")
+ORIGINAL_TITLE = re.compile(r"^[(（【\[]?\s*原标题\s*[:：]")  # （原标题：…） of a reposted article
 CLOSING_SOURCE = re.compile(r"^[(（【]\s*(?:据|来源|转自|原载|摘自|本文来源)\s*[:：]?.{1,60}[)）】]$")
 MAX_META_LINE = 120
 MAX_SHORT_META = 40
@@ -108,6 +110,7 @@ RELATED_LIST_HEADER = re.compile(
 MAX_LINK_TITLE = 50
 LIST_ITEM = re.compile(r"^[-•·▪●◆■]\s")
 MIN_LINK_RUN = 3
+LINK_SHARE = 0.75  # a list with this share of its items links is a menu
 TRAILING_DATE = re.compile(r"(?:19|20)\d{2}[-/.年]\d{1,2}[-/.月]\d{1,2}日?\s*$")
 
 # --- headings ------------------------------------------------------------------------------------
@@ -177,7 +180,7 @@ def is_metadata_line(line: str) -> bool:
         return False  # 记者：今年还有哪些打算？ is an interview question, not a byline
     if len(line) <= MAX_SHORT_META and DATE.search(line) and CLOCK_TIME.search(line):
         return True  # 儋州民政 2025年04月18日 17:30 海南: account, date and time of a repost
-    if META_LINE_START.match(line) or DATED_HEADER.match(line) or CLOSING_SOURCE.match(line):
+    if META_LINE_START.match(line) or DATED_HEADER.match(line) or CLOSING_SOURCE.match(line) or ORIGINAL_TITLE.match(line):
         return True
     if len(line) <= 40 and (REPORTER_BYLINE.match(line) or EMPTY_LABEL_END.search(line)):
         return True
@@ -489,20 +492,46 @@ def _block_kinds(blocks: Sequence[Block]) -> list[str | None]:
         else:
             reasons.append(block_furniture_reason(line))
     _mark_link_runs(blocks, reasons)
+    _mark_page_tail(blocks, reasons)
     return reasons
 
 
 def _mark_link_runs(blocks: Sequence[Block], reasons: list[str | None]) -> None:
-    """Runs of MIN_LINK_RUN+ short lines that are each one whole link: a list of links to other pages."""
+    """Runs of MIN_LINK_RUN+ short lines that are each one whole link (a list of links to other pages), and
+    lists whose short items are nearly all links (a menu: 推荐 娱乐 体育 …)."""
     n = 0
     while n < len(blocks):
         end = n
         while end < len(blocks) and reasons[end] is None and blocks[end].is_link and len(blocks[end].text) <= MAX_LINK_TITLE:
             end += 1
+        if end - n < MIN_LINK_RUN and blocks[n].kind == LIST_ITEM_KIND:
+            end = n
+            while end < len(blocks) and reasons[end] is None and blocks[end].kind == LIST_ITEM_KIND and len(blocks[end].text) <= MAX_LINK_TITLE:
+                end += 1
+            if sum(blocks[i].is_link for i in range(n, end)) < LINK_SHARE * (end - n):
+                end = n
         if end - n >= MIN_LINK_RUN:
             for i in range(n, end):
                 reasons[i] = "related_links"
         n = max(end, n + 1)
+
+
+# Marks that the article is over: after the last paragraph of prose, a closing byline (责任编辑…), a share
+# bar, a related-links list or a footer line; what follows them is the page's tail (feeds, rankings).
+CLOSING_REASONS = frozenset({"metadata_line", "share_links", "related_links", "navigation_links", "page_furniture", "button"})
+
+
+def _mark_page_tail(blocks: Sequence[Block], reasons: list[str | None]) -> None:
+    """Blocks after a closing mark that itself follows the article's last prose paragraph: the page's tail."""
+    prose = [i for i, b in enumerate(blocks) if reasons[i] is None and is_prose(b.text)]
+    if not prose:
+        return
+    closing = next((i for i in range(prose[-1] + 1, len(blocks)) if reasons[i] in CLOSING_REASONS), None)
+    if closing is None:
+        return
+    for i in range(closing + 1, len(blocks)):
+        if reasons[i] is None:
+            reasons[i] = "page_tail"
 
 
 def block_heading(block: Block) -> Block:
