@@ -33,7 +33,6 @@ CENTRED_STYLE = re.compile(r"text-align\s*:\s*center", re.I)
 MAX_MARKED_HEADING = 40
 MAX_CAPTION_CHARS = 60
 MAX_LINK_TEXT = 50
-IMAGE = "image"  # internal marker: an image stood here (text beside it may be its caption)
 # Layout tables (a cell holding paragraphs or a long text) are read as blocks, not as table rows.
 LAYOUT_CELL_MIN_CHARS = 200
 SENTENCE_END = re.compile(r"[。！？!?；;]$")
@@ -54,11 +53,22 @@ class PageHints:
     links: frozenset[str] = frozenset()
 
 
+# Words of a photo credit or caption: 图为…, …摄, …供图, 资料图, 视频截图, agency names.
+CREDIT_WORDS = re.compile(r"^图为|^▲|^图[:：片]|摄$|摄[)）]|供图|资料图|截图|图片来源|视觉中国|东方IC|图虫|新华社发|CFP|IC photo", re.I)
 IMAGE_BLOCK_TAGS = frozenset({"p", "div", "figure", "td", "center", "li", "span", "a"})
 
 
+def _is_centred(element: lxml.html.HtmlElement) -> bool:
+    return (
+        element.tag == "center"
+        or element.get("align", "").lower() == "center"
+        or bool(CENTRED_STYLE.search(element.get("style", "")))
+    )
+
+
 def _beside_image(img: lxml.html.HtmlElement) -> str | None:
-    """Short text sharing an image's block, or of the block right after it when the image stands alone."""
+    """Caption of an image: short text in the image's own block, or the short block right after an image
+    standing alone when that block is centred or worded as a credit (…供图, 视觉中国, 图为…)."""
     block = img.getparent()
     while block is not None and block.tag not in IMAGE_BLOCK_TAGS:
         block = block.getparent()
@@ -72,6 +82,8 @@ def _beside_image(img: lxml.html.HtmlElement) -> str | None:
         if following is None or not isinstance(following.tag, str) or following.xpath(".//img"):
             return None
         text = normalize(following.text_content())
+        if not (_is_centred(following) or _is_centred(block) or CREDIT_WORDS.search(text)):
+            return None
     return text if 0 < len(text) <= MAX_CAPTION_CHARS and not _is_numbered(text) else None
 
 
@@ -83,9 +95,7 @@ def page_hints(root: lxml.html.HtmlElement) -> PageHints:
         tag = element.tag
         attrs = element.attrib
         is_caption = tag == "figcaption" or bool(CAPTION_CLASS.search(attrs.get("class", "") + " " + attrs.get("id", "")))
-        is_emphasis = tag in ("center", "strong", "b") or (
-            tag in ("p", "div") and (attrs.get("align", "").lower() == "center" or bool(CENTRED_STYLE.search(attrs.get("style", ""))))
-        )
+        is_emphasis = tag in ("center", "strong", "b") or (tag in ("p", "div") and _is_centred(element))
         if not (is_caption or is_emphasis):
             continue
         text = normalize(element.text_content())
@@ -114,21 +124,6 @@ def _marked_kind(text: str, hints: PageHints, *, bold: bool = False) -> str:
     ):
         return HEADING
     return PARAGRAPH
-
-
-def mark_captions(blocks: list[Block]) -> list[Block]:
-    """A short line right after an image (or holding one) is its caption; image markers are dropped."""
-    out: list[Block] = []
-    after_image = False
-    for block in blocks:
-        if block.kind == IMAGE:
-            after_image = True
-            continue
-        if after_image and block.kind in (PARAGRAPH, HEADING) and len(block.text) <= MAX_CAPTION_CHARS and not _is_numbered(block.text):
-            block = Block(block.text, CAPTION, block.is_link)
-        out.append(block)
-        after_image = False
-    return out
 
 
 NUMBERED = re.compile(r"^(?:第[一二三四五六七八九十百\d]+[部分章节篇]|[一二三四五六七八九十]+[、．.]|[(（][一二三四五六七八九十\d]+[)）]|\d{1,2}[、．.](?!\d))")
@@ -166,7 +161,7 @@ def dom_blocks(element: lxml.html.HtmlElement, hints: PageHints) -> list[Block]:
         parts.clear()
         if text:
             kind = kinds[-1]
-            if kind == PARAGRAPH:
+            if kind == PARAGRAPH or (kind == HEADING and text in hints.captions):
                 kind = _marked_kind(text, hints, bold=bold_only[0])
             blocks.append(Block(text, kind, links[-1]))
         bold_only[0] = True
@@ -180,10 +175,6 @@ def dom_blocks(element: lxml.html.HtmlElement, hints: PageHints) -> list[Block]:
     def walk(node: lxml.html.HtmlElement, bold: bool) -> None:
         tag = node.tag if isinstance(node.tag, str) else ""
         if not tag or tag in DOM_SKIPPED:
-            return
-        if tag == "img":
-            flush()
-            blocks.append(Block("", IMAGE))
             return
         if tag == "table" and not _is_layout_table(node):
             flush()
@@ -219,7 +210,7 @@ def dom_blocks(element: lxml.html.HtmlElement, hints: PageHints) -> list[Block]:
 
     walk(element, False)
     flush()
-    return mark_captions(blocks)
+    return blocks
 
 
 # --- trafilatura's XML ---------------------------------------------------------------------------------
