@@ -463,6 +463,8 @@ def block_furniture_reason(line: str) -> str | None:
 
 
 MIN_PROSE_CHARS = 80
+MIN_MENU_LINKS = 4
+TEASER_END = re.compile(r"(?:[【\[](?:详细|详情|全文|更多)[】\]]|(?:更多|详细|详情|全文)\s*(?:>>|»|＞＞)|阅读全文|查看全文|点击查看)\s*$")
 
 
 def is_prose(line: str) -> bool:
@@ -487,8 +489,10 @@ def _block_kinds(blocks: Sequence[Block]) -> list[str | None]:
             reasons.append("metadata_line")
         elif block.kind == CAPTION_KIND:
             reasons.append("image_caption")
-        elif block.kind == TABLE_ROW and block.is_link and " | " in line:
-            reasons.append("navigation_links")  # a row of links: a menu laid out in a table
+        elif block.links >= MIN_MENU_LINKS or (block.kind == TABLE_ROW and block.is_link and " | " in line):
+            reasons.append("navigation_links")  # a line or table row made of links: a menu
+        elif TEASER_END.search(line):
+            reasons.append("related_links")  # a teaser of another page: title, summary and its 【详细】 link
         else:
             reasons.append(block_furniture_reason(line))
     _mark_link_runs(blocks, reasons)
@@ -547,7 +551,7 @@ def block_heading(block: Block) -> Block:
 
 def clean_blocks(blocks: Iterable[Block], *, known_title: str | None = None) -> CleanText:
     """Body blocks of an HTML article from its typed blocks, with metadata lines and removals."""
-    items = [Block(normalize_line(b.text), b.kind, b.is_link) for b in blocks]
+    items = [Block(normalize_line(b.text), b.kind, b.is_link, b.links) for b in blocks]
     items = [b for b in items if b.text]
     reasons = _block_kinds(items)
     removals = [Removal(reason, b.text) for b, reason in zip(items, reasons, strict=True) if reason]

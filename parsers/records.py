@@ -73,6 +73,7 @@ class Block:
     text: str
     kind: str = PARAGRAPH
     is_link: bool = False  # the page makes the whole line one link (a list of links to other pages)
+    links: int = 0  # how many of the page's links the line is made of, when they are most of its text
 
     @property
     def is_heading(self) -> bool:

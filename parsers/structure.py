@@ -113,6 +113,19 @@ def page_hints(root: lxml.html.HtmlElement) -> PageHints:
     return PageHints(frozenset(emphasised), frozenset(captions), frozenset(links))
 
 
+LINK_SEPARATORS = re.compile(r"[\s|｜/·•]+")
+MIN_LINK_SHARE = 0.7  # a line whose text is mostly link texts is a menu or a link list
+
+
+def link_count(text: str, hints: PageHints) -> int:
+    """Number of the page's link texts a line is made of (a menu bar), 0 when links are not most of it."""
+    words = [w for w in LINK_SEPARATORS.split(text) if w]
+    linked = [w for w in words if w in hints.links]
+    if len(linked) < 2 or sum(map(len, linked)) < MIN_LINK_SHARE * sum(map(len, words)):
+        return 0
+    return len(linked)
+
+
 def _marked_kind(text: str, hints: PageHints, *, bold: bool = False) -> str:
     if text in hints.captions:
         return CAPTION
@@ -163,7 +176,7 @@ def dom_blocks(element: lxml.html.HtmlElement, hints: PageHints) -> list[Block]:
             kind = kinds[-1]
             if kind == PARAGRAPH or (kind == HEADING and text in hints.captions):
                 kind = _marked_kind(text, hints, bold=bold_only[0])
-            blocks.append(Block(text, kind, links[-1]))
+            blocks.append(Block(text, kind, links[-1], link_count(text, hints)))
         bold_only[0] = True
 
     def add(text: str | None, bold: bool) -> None:
@@ -240,7 +253,7 @@ def _lines(node: lxml.etree._Element, kind: str, hints: PageHints) -> list[Block
             marked = _marked_kind(text, hints)
         else:
             marked = kind
-        out.append(Block(text, marked, text in hints.links))
+        out.append(Block(text, marked, text in hints.links, link_count(text, hints)))
     return out
 
 
@@ -300,7 +313,8 @@ def _table_blocks(table: lxml.etree._Element, hints: PageHints) -> list[Block]:
             continue
         cells = [c for c in (normalize("".join(cell.itertext())) for cell in row.findall("cell")) if c]
         if cells:
-            blocks.append(Block(" | ".join(cells), TABLE_ROW, all(c in hints.links for c in cells)))
+            text = " | ".join(cells)
+            blocks.append(Block(text, TABLE_ROW, all(c in hints.links for c in cells), link_count(text, hints)))
     return blocks
 
 
