@@ -41,6 +41,8 @@ LAYOUT_CELL_MIN_CHARS = 200
 TABLE_PIPES = re.compile(r"^\s*\|\s*|\s*\|\s*$")
 DROP_TAGS = ("script", "style", "noscript", "iframe", "form", "button", "select", "nav", "footer")
 MIN_BODY_CHARS = 80  # a container with less text than this is an empty template slot
+AGREEMENT = 0.5  # trafilatura finding this share of a container's text there: the container is the article
+MIN_FOUND_IN_CONTAINER = 200  # less than this found in a container: trafilatura missed the article
 META_TITLE = ("ArticleTitle", "og:title", "title")
 META_DATE = ("PubDate", "pubdate", "publishdate", "article:published_time", "firstpublishedtime", "Maketime")
 META_SOURCE = ("ContentSource", "source", "og:site_name", "SiteName")
@@ -83,10 +85,12 @@ def page_metadata(root: lxml.html.HtmlElement, html: str) -> PageMetadata:
     """Title, date, outlet and author from the CMS <meta> block, with htmldate for the date."""
     metas = _meta_tags(root)
     title = _meta(metas, META_TITLE)
+    heading = " ".join(root.xpath("string(//h1)").split())
     if not title:
-        heading = root.xpath("string(//h1)").strip()
         page_title = root.xpath("string(//title)").strip()
         title = heading or (TITLE_SEPARATOR.split(page_title)[0] if page_title else None)
+    elif heading and len(heading) < len(title) and match_key(heading) and match_key(heading) in match_key(title):
+        title = heading  # the printed headline, without the site name the <meta> title carries
     raw_date = _meta(metas, META_DATE)
     published = parse_date(raw_date) if raw_date else None
     if published is None:
@@ -161,10 +165,30 @@ def trafilatura_xml(html: str, uri: str, *, favor_recall: bool = False) -> lxml.
         return None
 
 
-def _outside(blocks: Sequence[Block], body: Sequence[Block]) -> list[Removal]:
-    """Blocks trafilatura found that are not in the CMS body container: furniture by zone, logged."""
-    inside = "\n".join(match_key(b.text) for b in body)
-    return [Removal("outside_body_container", b.text) for b in blocks if b.text and match_key(b.text) not in inside]
+def _split_by_container(found: Sequence[Block], body: Sequence[Block]) -> tuple[list[Block], list[Block]]:
+    """(blocks inside the container's text, blocks outside it) of what trafilatura found."""
+    inside_text = "\n".join(match_key(b.text) for b in body)
+    inside, outside = [], []
+    for block in found:
+        (inside if match_key(block.text) in inside_text else outside).append(block)
+    return inside, outside
+
+
+def choose_body(found: Sequence[Block], container: Sequence[Block]) -> tuple[list[Block], list[Removal]]:
+    """Body blocks of a page with a CMS container, and what trafilatura found outside it (logged by zone).
+
+    The container's own markup gives the body when trafilatura agrees with it (finds at least half of its
+    text there) or finds next to nothing in it (a page trafilatura misreads). When trafilatura's article is a
+    small part of the container, the container is a wider box (article, comments and promotions share one
+    class name on some sites): trafilatura's blocks inside it are the body.
+    """
+    inside, outside = _split_by_container(found, container)
+    removals = [Removal("outside_body_container", b.text) for b in outside]
+    found_chars = sum(len(b.text) for b in inside)
+    container_chars = sum(len(b.text) for b in container)
+    if found_chars >= AGREEMENT * container_chars or found_chars < MIN_FOUND_IN_CONTAINER:
+        return list(container), removals
+    return inside, removals
 
 
 def extract_html(html: str, *, uri: str, selector: str | None = None) -> Extracted:
@@ -188,8 +212,8 @@ def extract_html(html: str, *, uri: str, selector: str | None = None) -> Extract
     found = xml_blocks(main, hints) if main is not None else []
     removals = [Removal("comments", b.text) for b in xml_blocks(comments, hints)] if comments is not None else []
     if container is not None:
-        blocks = dom_blocks(container, hints)
-        removals = _outside(found, blocks) + removals
+        blocks, outside = choose_body(found, dom_blocks(container, hints))
+        removals = outside + removals
     else:
         blocks = found
     if sum(len(b.text) for b in blocks) < MIN_BODY_CHARS:

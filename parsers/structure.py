@@ -35,7 +35,7 @@ MAX_CAPTION_CHARS = 60
 MAX_LINK_TEXT = 50
 # Layout tables (a cell holding paragraphs or a long text) are read as blocks, not as table rows.
 LAYOUT_CELL_MIN_CHARS = 200
-SENTENCE_END = re.compile(r"[。！？!?；;]$")
+SENTENCE_END = re.compile(r"[。！？!?；;][”」』）)]?$")
 # 成人票原价:279元 — a label and its figure is data, not a heading, however the page sets it.
 LABEL_VALUE = re.compile(r"[:：]\s*\S*\d")
 
@@ -77,14 +77,15 @@ def _beside_image(img: lxml.html.HtmlElement) -> str | None:
     while block.tag in ("span", "a") and block.getparent() is not None:
         block = block.getparent()
     text = normalize(block.text_content())
-    if not text:
+    if text:
+        evidence = CREDIT_WORDS.search(text) or not SENTENCE_END.search(text)  # a sentence beside it is prose
+    else:
         following = block.getnext()
         if following is None or not isinstance(following.tag, str) or following.xpath(".//img"):
             return None
         text = normalize(following.text_content())
-        if not (_is_centred(following) or _is_centred(block) or CREDIT_WORDS.search(text)):
-            return None
-    return text if 0 < len(text) <= MAX_CAPTION_CHARS and not _is_numbered(text) else None
+        evidence = CREDIT_WORDS.search(text) or _is_centred(following)
+    return text if evidence and 0 < len(text) <= MAX_CAPTION_CHARS and not _is_numbered(text) else None
 
 
 def page_hints(root: lxml.html.HtmlElement) -> PageHints:
