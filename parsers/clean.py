@@ -65,7 +65,7 @@ PAGE_FURNITURE = re.compile(
     r"主办单位|承办单位|协办单位|版权所有|ICP备|ICP证|公网安备|网站标识码|网站地图|联系我们|技术支持|"
     r"扫一扫在手机打开|在手机上打开|手机扫一扫|Copyright|©|浏览次数|浏览量|阅读量|点击数|点击量|访问量|"
     r"^上一篇|^下一篇|^相关(?:新闻|链接|稿件|阅读|文章)|^责任编辑|^【责任编辑|^\(责编|^（责编|^[一二三]审|"
-    r"点击蓝字|关注我们|关注(?:该|本|我们的)?公众号|长按(?:识别)?二维码|^阅读原文|^往期(?:推荐|回顾|精选)|^推荐阅读"
+    r"点击蓝字|关注我们|关注(?:该|本|我们的)?公众号|长按(?:识别)?二维码|扫描\S{0,4}二维码|扫码关注|不良信息举报|举报邮箱|举报电话|^阅读原文|^往期(?:推荐|回顾|精选)|^推荐阅读"
 )
 PHONE = re.compile(r"(?<!\d)(?:1[3-9]\d{9}|400-?\d{3}-?\d{4}|0\d{2,3}-\d{7,8}|\d{3,4}-\d{7,8})(?!\d)")
 CONTACT_LABEL = re.compile(
@@ -104,7 +104,7 @@ MAX_SHORT_META = 40
 CLOCK_TIME = re.compile(r"(?<!\d)[0-2]?\d[:：][0-5]\d(?!\d)")
 # A list of links to other articles starts with one of these headers; its short lines are furniture.
 RELATED_LIST_HEADER = re.compile(
-    r"^(?:往期(?:推荐|回顾|精选)|推荐阅读|延伸阅读|相关(?:新闻|阅读|链接|稿件|文章|推荐|专题)|为您推荐|为你推荐|猜你喜欢|"
+    r"^(?:往期(?:推荐|回顾|精选)|推荐(?:阅读|新闻|文章|视频)|延伸阅读|相关(?:新闻|阅读|链接|稿件|文章|推荐|专题)|为您推荐|为你推荐|猜你喜欢|"
     r"热门(?:推荐|文章|新闻|阅读|资讯)|精彩推荐|今日推荐|热点推荐|大家都在看|更多(?:精彩|新闻|推荐|阅读))[:：]?$"
 )
 MAX_LINK_TITLE = 50
@@ -176,6 +176,8 @@ def _is_contact(line: str) -> bool:
 
 def is_metadata_line(line: str) -> bool:
     """A date / source / author line (header byline or closing credit), not body text."""
+    if ORIGINAL_TITLE.match(line) and len(line) <= MAX_META_LINE:
+        return True  # 原标题：… ends like its title, often with a question mark
     if len(line) > MAX_META_LINE or line[-1] in "。？！?!":
         return False  # 记者：今年还有哪些打算？ is an interview question, not a byline
     if len(line) <= MAX_SHORT_META and DATE.search(line) and CLOCK_TIME.search(line):
