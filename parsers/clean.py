@@ -182,7 +182,12 @@ def is_metadata_line(line: str) -> bool:
         return False  # 记者：今年还有哪些打算？ is an interview question, not a byline
     if len(line) <= MAX_SHORT_META and DATE.search(line) and CLOCK_TIME.search(line):
         return True  # 儋州民政 2025年04月18日 17:30 海南: account, date and time of a repost
-    if META_LINE_START.match(line) or DATED_HEADER.match(line) or CLOSING_SOURCE.match(line) or ORIGINAL_TITLE.match(line):
+    if (
+        META_LINE_START.match(line)
+        or DATED_HEADER.match(line)
+        or CLOSING_SOURCE.match(line)
+        or ORIGINAL_TITLE.match(line)
+    ):
         return True
     if len(line) <= 40 and (REPORTER_BYLINE.match(line) or EMPTY_LABEL_END.search(line)):
         return True
@@ -466,7 +471,9 @@ def block_furniture_reason(line: str) -> str | None:
 
 MIN_PROSE_CHARS = 80
 MIN_MENU_LINKS = 4
-TEASER_END = re.compile(r"(?:[【\[](?:详细|详情|全文|更多)[】\]]|(?:更多|详细|详情|全文)\s*(?:>>|»|＞＞)|阅读全文|查看全文|点击查看)\s*$")
+TEASER_END = re.compile(
+    r"(?:[【\[](?:详细|详情|全文|更多)[】\]]|(?:更多|详细|详情|全文)\s*(?:>>|»|＞＞)|阅读全文|查看全文|点击查看)\s*$"
+)
 
 
 def is_prose(line: str) -> bool:
@@ -486,7 +493,9 @@ def _block_kinds(blocks: Sequence[Block]) -> list[str | None]:
             reasons.append("related_links")
             continue
         in_related_list = bool(RELATED_LIST_HEADER.match(line))
-        value_of_label = n > 0 and reasons[n - 1] == "metadata_line" and bool(EMPTY_LABEL_END.search(blocks[n - 1].text))
+        value_of_label = (
+            n > 0 and reasons[n - 1] == "metadata_line" and bool(EMPTY_LABEL_END.search(blocks[n - 1].text))
+        )
         if is_metadata_line(line) or (value_of_label and _is_header_scrap(line)):
             reasons.append("metadata_line")
         elif block.kind == CAPTION_KIND:
@@ -508,11 +517,21 @@ def _mark_link_runs(blocks: Sequence[Block], reasons: list[str | None]) -> None:
     n = 0
     while n < len(blocks):
         end = n
-        while end < len(blocks) and reasons[end] is None and blocks[end].is_link and len(blocks[end].text) <= MAX_LINK_TITLE:
+        while (
+            end < len(blocks)
+            and reasons[end] is None
+            and blocks[end].is_link
+            and len(blocks[end].text) <= MAX_LINK_TITLE
+        ):
             end += 1
         if end - n < MIN_LINK_RUN and blocks[n].kind == LIST_ITEM_KIND:
             end = n
-            while end < len(blocks) and reasons[end] is None and blocks[end].kind == LIST_ITEM_KIND and len(blocks[end].text) <= MAX_LINK_TITLE:
+            while (
+                end < len(blocks)
+                and reasons[end] is None
+                and blocks[end].kind == LIST_ITEM_KIND
+                and len(blocks[end].text) <= MAX_LINK_TITLE
+            ):
                 end += 1
             if sum(blocks[i].is_link for i in range(n, end)) < LINK_SHARE * (end - n):
                 end = n
@@ -524,7 +543,9 @@ def _mark_link_runs(blocks: Sequence[Block], reasons: list[str | None]) -> None:
 
 # Marks that the article is over: after the last paragraph of prose, a closing byline (责任编辑…), a share
 # bar, a related-links list or a footer line; what follows them is the page's tail (feeds, rankings).
-CLOSING_REASONS = frozenset({"metadata_line", "share_links", "related_links", "navigation_links", "page_furniture", "button"})
+CLOSING_REASONS = frozenset(
+    {"metadata_line", "share_links", "related_links", "navigation_links", "page_furniture", "button"}
+)
 
 
 def _mark_page_tail(blocks: Sequence[Block], reasons: list[str | None]) -> None:

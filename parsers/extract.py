@@ -43,6 +43,12 @@ DROP_TAGS = ("script", "style", "noscript", "iframe", "form", "button", "select"
 MIN_BODY_CHARS = 80  # a container with less text than this is an empty template slot
 AGREEMENT = 0.5  # trafilatura finding this share of a container's text there: the container is the article
 MIN_FOUND_IN_CONTAINER = 200  # less than this found in a container: trafilatura missed the article
+# trafilatura's text this many times the page's densest block of paragraphs, holding most of that block's
+# sentences: it glued comments or feeds to the article, and the block is the article.
+OVERREACH = 1.6
+ARTICLE_SHARE = 0.6
+MIN_MATCH_KEY = 10
+MIN_ARTICLE_PARAGRAPHS = 3
 META_TITLE = ("ArticleTitle", "og:title", "title")
 META_DATE = ("PubDate", "pubdate", "publishdate", "article:published_time", "firstpublishedtime", "Maketime")
 META_SOURCE = ("ContentSource", "source", "og:site_name", "SiteName")
@@ -141,6 +147,34 @@ def body_container(root: lxml.html.HtmlElement, selector: str | None) -> lxml.ht
     return None
 
 
+def densest_paragraph_parent(root: lxml.html.HtmlElement) -> tuple[lxml.html.HtmlElement | None, int]:
+    """The element whose own <p> children hold the most text (where a page keeps its article), and that text's
+    length; None unless it has MIN_ARTICLE_PARAGRAPHS paragraphs (one paragraph in a box is a lead or a teaser)."""
+    totals: dict[lxml.html.HtmlElement, list[int]] = {}
+    for paragraph in root.iter("p"):
+        parent = paragraph.getparent()
+        if parent is not None:
+            chars = len("".join(paragraph.text_content().split()))
+            if chars:
+                totals.setdefault(parent, []).append(chars)
+    candidates = [(sum(sizes), parent) for parent, sizes in totals.items() if len(sizes) >= MIN_ARTICLE_PARAGRAPHS]
+    if not candidates:
+        return None, 0
+    chars, best = max(candidates, key=lambda c: c[0])
+    return best, chars
+
+
+def overreaches(found: Sequence[Block], article: Sequence[Block]) -> bool:
+    """trafilatura's text holds the article block's sentences and much more besides (comments, feeds glued on)."""
+    found_text = "".join(match_key(b.text) for b in found)
+    keys = [k for k in (match_key(b.text) for b in article) if len(k) >= MIN_MATCH_KEY]
+    article_chars = sum(map(len, keys))
+    if not article_chars:
+        return False
+    shared = sum(len(k) for k in keys if k in found_text)
+    return shared >= ARTICLE_SHARE * article_chars and len(found_text) >= OVERREACH * article_chars
+
+
 def trafilatura_xml(html: str, uri: str, *, favor_recall: bool = False) -> lxml.etree._Element | None:
     """trafilatura's structured output (<doc><main>…</main><comments>…</comments></doc>) of the page.
 
@@ -216,6 +250,14 @@ def extract_html(html: str, *, uri: str, selector: str | None = None) -> Extract
         removals = outside + removals
     else:
         blocks = found
+        article, article_chars = densest_paragraph_parent(root)
+        found_chars = sum(len(b.text) for b in found)
+        if article is not None and article_chars >= MIN_FOUND_IN_CONTAINER and found_chars >= OVERREACH * article_chars:
+            article_blocks = dom_blocks(article, hints)
+            if overreaches(found, article_blocks):
+                _, outside_blocks = _split_by_container(found, article_blocks)
+                blocks = article_blocks
+                removals = [Removal("outside_article_block", b.text) for b in outside_blocks] + removals
     if sum(len(b.text) for b in blocks) < MIN_BODY_CHARS:
         raise ParseError(uri, "extract", f"no article text found in the page (fewer than {MIN_BODY_CHARS} characters)")
     return Extracted(tuple(blocks), meta, tuple(removals))

@@ -26,8 +26,12 @@ DOM_BLOCK_TAGS = frozenset(
     "p div br li h1 h2 h3 h4 h5 h6 tr td th table section article blockquote ul ol dl dt dd center figure "
     "figcaption pre header footer aside".split()
 )
-DOM_SKIPPED = frozenset({"script", "style", "noscript", "iframe", "form", "button", "select", "nav", "footer", "textarea"})
-CAPTION_CLASS = re.compile(r"caption|pic-?info|pic-?txt|img-?desc|img-?text|imgtxt|picintro|pic_?title|img_?title|tu-?zhu", re.I)
+DOM_SKIPPED = frozenset(
+    {"script", "style", "noscript", "iframe", "form", "button", "select", "nav", "footer", "textarea"}
+)
+CAPTION_CLASS = re.compile(
+    r"caption|pic-?info|pic-?txt|img-?desc|img-?text|imgtxt|picintro|pic_?title|img_?title|tu-?zhu", re.I
+)
 CENTRED_STYLE = re.compile(r"text-align\s*:\s*center", re.I)
 # Markup says heading or caption for a short line only: a centred or bold line of prose is emphasis.
 MAX_MARKED_HEADING = 40
@@ -54,7 +58,9 @@ class PageHints:
 
 
 # Words of a photo credit or caption: 图为…, …摄, …供图, 资料图, 视频截图, agency names.
-CREDIT_WORDS = re.compile(r"^图为|^▲|^图[:：片]|摄$|摄[)）]|供图|资料图|截图|图片来源|视觉中国|东方IC|图虫|新华社发|CFP|IC photo", re.I)
+CREDIT_WORDS = re.compile(
+    r"^图为|^▲|^图[:：片]|摄$|摄[)）]|供图|资料图|截图|图片来源|视觉中国|东方IC|图虫|新华社发|CFP|IC photo", re.I
+)
 IMAGE_BLOCK_TAGS = frozenset({"p", "div", "figure", "td", "center", "li", "span", "a"})
 
 
@@ -95,7 +101,9 @@ def page_hints(root: lxml.html.HtmlElement) -> PageHints:
     for element in root.iter("center", "strong", "b", "p", "div", "span", "figcaption"):
         tag = element.tag
         attrs = element.attrib
-        is_caption = tag == "figcaption" or bool(CAPTION_CLASS.search(attrs.get("class", "") + " " + attrs.get("id", "")))
+        is_caption = tag == "figcaption" or bool(
+            CAPTION_CLASS.search(attrs.get("class", "") + " " + attrs.get("id", ""))
+        )
         is_emphasis = tag in ("center", "strong", "b") or (tag in ("p", "div") and _is_centred(element))
         if not (is_caption or is_emphasis):
             continue
@@ -140,7 +148,9 @@ def _marked_kind(text: str, hints: PageHints, *, bold: bool = False) -> str:
     return PARAGRAPH
 
 
-NUMBERED = re.compile(r"^(?:第[一二三四五六七八九十百\d]+[部分章节篇]|[一二三四五六七八九十]+[、．.]|[(（][一二三四五六七八九十\d]+[)）]|\d{1,2}[、．.](?!\d))")
+NUMBERED = re.compile(
+    r"^(?:第[一二三四五六七八九十百\d]+[部分章节篇]|[一二三四五六七八九十]+[、．.]|[(（][一二三四五六七八九十\d]+[)）]|\d{1,2}[、．.](?!\d))"
+)
 
 
 def _is_numbered(text: str) -> bool:
@@ -260,7 +270,8 @@ def _lines(node: lxml.etree._Element, kind: str, hints: PageHints) -> list[Block
 
 def _is_layout_row(row: lxml.etree._Element) -> bool:
     return any(
-        cell.xpath("./p | ./head | ./list | ./table | ./quote | ./div") or len("".join(cell.itertext()).strip()) >= LAYOUT_CELL_MIN_CHARS
+        cell.xpath("./p | ./head | ./list | ./table | ./quote | ./div")
+        or len("".join(cell.itertext()).strip()) >= LAYOUT_CELL_MIN_CHARS
         for cell in row.findall("cell")
     )
 
