@@ -34,12 +34,11 @@ KNOWN_BODY_SELECTORS = (
     "#ArticleContent",
     ".Custom_UnionStyle",
 )
-BLOCK_TAGS = frozenset("p div br li h1 h2 h3 h4 h5 h6 tr td th table section article blockquote ul ol center".split())
-# Tables used for page layout (a cell holding paragraphs or a long text) are turned into plain blocks,
-# so that extraction sees the article's paragraphs and not one flattened table cell.
-LAYOUT_CELL_MIN_CHARS = 200
-TABLE_PIPES = re.compile(r"^\s*\|\s*|\s*\|\s*$")
-DROP_TAGS = ("script", "style", "noscript", "iframe", "form", "button", "select", "nav", "footer")
+# Containers of CMSs that hold the article and nothing else (government CMSs, WeChat): trusted without a
+# second opinion from trafilatura. Generic class names (.article-content …) are checked against it.
+TRUSTED_SELECTORS = frozenset(
+    ("#zoom", ".TRS_Editor", "#UCAP-CONTENT", ".TRS_UEDITOR", "#con_con", ".pages_content", "#js_content", ".Custom_UnionStyle")
+)
 MIN_BODY_CHARS = 80  # a container with less text than this is an empty template slot
 AGREEMENT = 0.5  # trafilatura finding this share of a container's text there: the container is the article
 MIN_FOUND_IN_CONTAINER = 200  # less than this found in a container: trafilatura missed the article
@@ -134,8 +133,9 @@ def _ids_and_classes(root: lxml.html.HtmlElement) -> set[str]:
     return found
 
 
-def body_container(root: lxml.html.HtmlElement, selector: str | None) -> lxml.html.HtmlElement | None:
-    """The article body element named by a site's selector or a known CMS container, if present."""
+def body_container(root: lxml.html.HtmlElement, selector: str | None) -> tuple[lxml.html.HtmlElement | None, bool]:
+    """The article body element named by a site's selector or a known CMS container, if present, and whether
+    it is trusted to hold the article and nothing else (a site's own selector, or a CMS-specific container)."""
     selectors = (selector, *KNOWN_BODY_SELECTORS) if selector else KNOWN_BODY_SELECTORS
     present = _ids_and_classes(root)
     for css in selectors:
@@ -143,8 +143,32 @@ def body_container(root: lxml.html.HtmlElement, selector: str | None) -> lxml.ht
             continue  # no element has this id or class: skip a walk over the page (most pages have one CMS)
         for element in root.xpath(selector_xpath(css)):
             if len(element.text_content().strip()) >= MIN_BODY_CHARS:
-                return element
-    return None
+                return element, css == selector or css in TRUSTED_SELECTORS
+    return None, False
+
+
+VISIBLE_TEXT = lxml.etree.XPath(".//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]")
+
+
+def outside_container_removals(container: lxml.html.HtmlElement) -> list[Removal]:
+    """The page's text outside a trusted container, logged as furniture by zone: one removal per region
+    beside the container or beside one of its ancestors (the title block, a tool bar, a menu, the footer)."""
+    removals: list[Removal] = []
+    node = container
+    while (parent := node.getparent()) is not None:
+        for sibling in parent:
+            if sibling is node or not isinstance(sibling.tag, str) or sibling.tag in ("head", "script", "style"):
+                continue
+            text = " ".join(" ".join(VISIBLE_TEXT(sibling)).split() + (sibling.tail or "").split())
+            if text:
+                removals.append(Removal("outside_body_container", text))
+        node = parent
+    # markup that lxml splits into several <html> trees (a stray </html>): the other trees are outside too
+    for tree in (*node.itersiblings(preceding=True), *node.itersiblings()):
+        text = " ".join(" ".join(VISIBLE_TEXT(tree)).split()) if isinstance(tree.tag, str) else ""
+        if text:
+            removals.append(Removal("outside_body_container", text))
+    return removals
 
 
 def densest_paragraph_parent(root: lxml.html.HtmlElement) -> tuple[lxml.html.HtmlElement | None, int]:
@@ -237,9 +261,13 @@ def extract_html(html: str, *, uri: str, selector: str | None = None) -> Extract
     meta = page_metadata(root, html)
     hints = page_hints(root)
     try:
-        container = body_container(root, selector)
+        container, trusted = body_container(root, selector)
     except ValueError as exc:
         raise ParseError(uri, "extract", str(exc)) from exc
+    if container is not None and trusted:
+        body = dom_blocks(container, hints)
+        if sum(len(b.text) for b in body) >= MIN_BODY_CHARS:
+            return Extracted(tuple(body), meta, tuple(outside_container_removals(container)))
     doc = trafilatura_xml(html, uri)
     main = doc.find("main") if doc is not None else None
     comments = doc.find("comments") if doc is not None else None

@@ -158,13 +158,6 @@ def _is_numbered(text: str) -> bool:
 
 
 # --- HTML (a body container) ----------------------------------------------------------------------------
-def _is_whole_link(node: lxml.html.HtmlElement) -> bool:
-    """All the text of an element sits inside links."""
-    full = normalize(node.text_content())
-    linked = normalize("".join(a.text_content() for a in node.iter("a")))
-    return bool(full) and full == linked
-
-
 def _is_layout_table(table: lxml.html.HtmlElement) -> bool:
     return any(
         cell.xpath(".//p | .//table") or len(cell.text_content().strip()) >= LAYOUT_CELL_MIN_CHARS
@@ -172,12 +165,13 @@ def _is_layout_table(table: lxml.html.HtmlElement) -> bool:
     )
 
 
-def dom_blocks(element: lxml.html.HtmlElement, hints: PageHints) -> list[Block]:
-    """Typed blocks of an HTML element, one per block element or <br>-separated line."""
+def dom_blocks(
+    element: lxml.html.HtmlElement, hints: PageHints, *, skip: lxml.html.HtmlElement | None = None
+) -> list[Block]:
+    """Typed blocks of an HTML element (without the `skip` subtree), one per block element or <br>-separated line."""
     blocks: list[Block] = []
     parts: list[str] = []
     kinds: list[str] = [PARAGRAPH]
-    links: list[bool] = [False]
     bold_only = [True]  # the current line's text so far sits inside <strong>/<b>
 
     def flush() -> None:
@@ -187,7 +181,7 @@ def dom_blocks(element: lxml.html.HtmlElement, hints: PageHints) -> list[Block]:
             kind = kinds[-1]
             if kind == PARAGRAPH or (kind == HEADING and text in hints.captions):
                 kind = _marked_kind(text, hints, bold=bold_only[0])
-            blocks.append(Block(text, kind, links[-1], link_count(text, hints)))
+            blocks.append(Block(text, kind, text in hints.links, link_count(text, hints)))
         bold_only[0] = True
 
     def add(text: str | None, bold: bool) -> None:
@@ -199,6 +193,9 @@ def dom_blocks(element: lxml.html.HtmlElement, hints: PageHints) -> list[Block]:
     def walk(node: lxml.html.HtmlElement, bold: bool) -> None:
         tag = node.tag if isinstance(node.tag, str) else ""
         if not tag or tag in DOM_SKIPPED:
+            return
+        if node is skip:
+            flush()
             return
         if tag == "table" and not _is_layout_table(node):
             flush()
@@ -221,7 +218,6 @@ def dom_blocks(element: lxml.html.HtmlElement, hints: PageHints) -> list[Block]:
         if is_block or kind:
             flush()
             kinds.append(kind or kinds[-1])
-            links.append(_is_whole_link(node))
         inner_bold = bold or tag in ("strong", "b")
         add(node.text, inner_bold)
         for child in node:
@@ -230,7 +226,6 @@ def dom_blocks(element: lxml.html.HtmlElement, hints: PageHints) -> list[Block]:
         if is_block or kind:
             flush()
             kinds.pop()
-            links.pop()
 
     walk(element, False)
     flush()
