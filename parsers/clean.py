@@ -125,6 +125,8 @@ NUMBERED_HEADING = re.compile(
     rf"(?P<circled>[①-⑳])"
     rf")\s*[,，:：]?"
 )
+# 成人票原价:279元 — a label with its figure is data, never a heading.
+LABEL_VALUE = re.compile(r"[:：]\s*\S*\d")
 MAX_HEADING_CHARS = 40  # standalone (unnumbered) headings in this genre are short
 MAX_NUMBERED_LEAD_IN = 60  # a numbered point's lead-in sentence longer than this is a list item, not a heading
 MAX_CAPTION_CHARS = 60
@@ -213,14 +215,20 @@ def is_heading_candidate(line: str) -> bool:
         and not (len(line) > MAX_HEADING_WITH_COMMA and re.search(r"[，,、；;]", line))
         and not CAPTION.search(line)
         and not (line[0] in "(（" and line[-1] in ")）")  # a parenthetical note, not a heading
+        and not LABEL_VALUE.search(line)  # 成人票原价:279元 is a figure with its label
         and line.count("“") == line.count("”")
         and line.count("(") + line.count("（") == line.count(")") + line.count("）")
     )
 
 
 def is_fragment(line: str) -> bool:
-    """A line that stops mid-sentence: the rest of it follows after a break."""
-    return not is_complete(line) and heading_marker(line) is None and not is_heading_candidate(line)
+    """A line that stops mid-sentence: the rest of it follows after a break (成人票原价:279元 is whole)."""
+    return (
+        not is_complete(line)
+        and heading_marker(line) is None
+        and not is_heading_candidate(line)
+        and not LABEL_VALUE.search(line)
+    )
 
 
 def _boundary(left: str, right: str, width: int = 24) -> str:
@@ -270,10 +278,25 @@ def strip_furniture(lines: Iterable[str]) -> tuple[list[str], list[str], list[Re
                     break
                 j -= 1
     _mark_link_lists(kept, kinds)
+    _keep_article_contacts(kept, kinds)
     body = [line for line, kind in zip(kept, kinds, strict=True) if kind is None]
     metadata = _join_label_values([line for line, kind in zip(kept, kinds, strict=True) if kind == "metadata_line"])
     removals = [Removal(kind, line) for line, kind in zip(kept, kinds, strict=True) if kind]
     return body, metadata, removals
+
+
+MIN_SENTENCE_LINE = 20
+
+
+def _keep_article_contacts(lines: Sequence[str], kinds: list[str | None]) -> None:
+    """A phone line before the article's last paragraph of prose is the article's (游客咨询电话:58792888 in a
+    list of ticket prices): only after it, in the page's tail, is a lone phone line a contact banner."""
+    prose = [
+        n for n, line in enumerate(lines) if kinds[n] is None and is_complete(line) and len(line) >= MIN_SENTENCE_LINE
+    ]
+    for n, line in enumerate(lines):
+        if kinds[n] == "contact" and prose and n < prose[-1] and len(CONTACT_FIELD.findall(line)) < 2:
+            kinds[n] = None
 
 
 def _is_link_item(line: str) -> bool:
@@ -451,8 +474,6 @@ def clean_lines(lines: Iterable[str], *, known_title: str | None = None) -> Clea
 
 
 # --- typed blocks of an HTML page ----------------------------------------------------------------------
-# 成人票原价:279元 — a label with its figure is data, never a heading.
-LABEL_VALUE = re.compile(r"[:：]\s*\S*\d")
 
 
 def block_furniture_reason(line: str) -> str | None:
@@ -493,6 +514,9 @@ def _block_kinds(blocks: Sequence[Block]) -> list[str | None]:
             reasons.append("related_links")
             continue
         in_related_list = bool(RELATED_LIST_HEADER.match(line))
+        if in_related_list:
+            reasons.append("related_links")  # the list's header: 为您推荐, 相关阅读 …
+            continue
         value_of_label = (
             n > 0 and reasons[n - 1] == "metadata_line" and bool(EMPTY_LABEL_END.search(blocks[n - 1].text))
         )

@@ -77,7 +77,9 @@ def test_paragraphs_before_006_are_read_as_paragraphs(tmp_path: Path) -> None:
     path = tmp_path / "warehouse.duckdb"
     old = duckdb.connect(str(path))
     migrate(old, up_to=5)
-    old.execute("INSERT INTO paragraphs (paragraph_id, doc_id, section_id, ordinal, text) VALUES ('p', 'd', NULL, 0, '正文')")
+    old.execute(
+        "INSERT INTO paragraphs (paragraph_id, doc_id, section_id, ordinal, text) VALUES ('p', 'd', NULL, 0, '正文')"
+    )
     old.close()
     con = connect(path)
     try:
