@@ -17,7 +17,7 @@ from lxml.etree import ParserError
 from parsers.clean import match_key
 from parsers.metadata import parse_date, parse_outlet
 from parsers.records import Block, Extracted, PageMetadata, ParseError, Removal
-from parsers.structure import dom_blocks, page_hints, xml_blocks
+from parsers.structure import PageHints, dom_blocks, page_hints, xml_blocks
 
 # Body containers of the CMSs Chinese government sites run on (TRS, Hanweb, UCAP, mca.gov.cn …).
 # A page that has one holds the article there and nothing else; trafilatura is the fallback.
@@ -57,6 +57,12 @@ OVERREACH = 1.6
 ARTICLE_SHARE = 0.6
 MIN_MATCH_KEY = 10
 MIN_ARTICLE_PARAGRAPHS = 3
+# trafilatura's whole answer in this few blocks, holding this share of the page's (at least MIN_PAGE_LINKS)
+# link texts: it dumped the page.
+MAX_DUMP_BLOCKS = 3
+MENU_SHARE = 0.5
+MIN_PAGE_LINKS = 10
+NO_TEXT_TAGS = frozenset({"script", "style", "noscript", "head", "title", "textarea", "html", "body"})
 META_TITLE = ("ArticleTitle", "og:title", "title")
 META_DATE = ("PubDate", "pubdate", "publishdate", "article:published_time", "firstpublishedtime", "Maketime")
 META_SOURCE = ("ContentSource", "source", "og:site_name", "SiteName")
@@ -208,6 +214,25 @@ def overreaches(found: Sequence[Block], article: Sequence[Block]) -> bool:
     return shared >= ARTICLE_SHARE * article_chars and len(found_text) >= OVERREACH * article_chars
 
 
+def holds_the_menus(found: Sequence[Block], hints: PageHints) -> bool:
+    """trafilatura's text holds most of the page's link texts: it read the whole page, not an article."""
+    text = "".join(match_key(b.text) for b in found)
+    links = {k for k in map(match_key, hints.links) if len(k) >= 2}
+    return len(links) >= MIN_PAGE_LINKS and sum(k in text for k in links) >= MENU_SHARE * len(links)
+
+
+def longest_text_element(root: lxml.html.HtmlElement) -> tuple[lxml.html.HtmlElement | None, int]:
+    """The element with the most text of its own (its text and its children's tails), and that length."""
+    best, best_chars = None, 0
+    for element in root.iter():
+        if not isinstance(element.tag, str) or element.tag in NO_TEXT_TAGS:
+            continue
+        chars = len((element.text or "").strip()) + sum(len((child.tail or "").strip()) for child in element)
+        if chars > best_chars:
+            best, best_chars = element, chars
+    return best, best_chars
+
+
 def trafilatura_xml(root: lxml.html.HtmlElement, uri: str) -> lxml.etree._Element | None:
     """trafilatura's structured output (<doc><main>…</main><comments>…</comments></doc>) of the parsed page.
 
@@ -295,6 +320,14 @@ def extract_html(html: str, *, uri: str, selector: str | None = None) -> Extract
                 _, outside_blocks = _split_by_container(found, article_blocks)
                 blocks = article_blocks
                 removals = [Removal("outside_article_block", b.text) for b in outside_blocks] + removals
+        elif len(found) <= MAX_DUMP_BLOCKS and holds_the_menus(found, hints):
+            # trafilatura gave the page's whole text (its menus included) as one block: the element with
+            # the longest run of its own text is the article
+            element, chars = longest_text_element(root)
+            if element is not None and chars >= MIN_BODY_CHARS:
+                article_blocks = dom_blocks(element, hints)
+                blocks = article_blocks
+                removals = [Removal("outside_article_block", b.text) for b in found] + removals
     if sum(len(b.text) for b in blocks) < MIN_BODY_CHARS:
         raise ParseError(uri, "extract", f"no article text found in the page (fewer than {MIN_BODY_CHARS} characters)")
     return Extracted(tuple(blocks), meta, tuple(removals))
