@@ -492,6 +492,7 @@ def block_furniture_reason(line: str) -> str | None:
 
 MIN_PROSE_CHARS = 80
 MIN_MENU_LINKS = 4
+PHOTO_CREDIT = re.compile(r"^(?:图片来源|图片[:：]|图为|图[:：]|摄影[:：]|▲)")  # a photo's credit or caption by its wording
 TEASER_END = re.compile(
     r"(?:[【\[](?:详细|详情|全文|更多)[】\]]|(?:更多|详细|详情|全文)\s*(?:>>|»|＞＞)|阅读全文|查看全文|点击查看)\s*$"
 )
@@ -520,8 +521,10 @@ def _block_kinds(blocks: Sequence[Block]) -> list[str | None]:
         value_of_label = (
             n > 0 and reasons[n - 1] == "metadata_line" and bool(EMPTY_LABEL_END.search(blocks[n - 1].text))
         )
-        if is_metadata_line(line) or (value_of_label and _is_header_scrap(line)):
-            reasons.append("metadata_line")
+        if PHOTO_CREDIT.match(line) and len(line) <= MAX_CAPTION_CHARS:
+            reasons.append("image_caption")
+        elif is_metadata_line(line) or (value_of_label and _is_header_scrap(line)):
+            reasons.append("metadata_line")  # before captions: 责任编辑：… under the last photo is a byline
         elif block.kind == CAPTION_KIND:
             reasons.append("image_caption")
         elif block.links >= MIN_MENU_LINKS or (block.kind == TABLE_ROW and block.is_link and " | " in line):
