@@ -264,7 +264,8 @@ def trafilatura_xml(root: lxml.html.HtmlElement, uri: str) -> lxml.etree._Elemen
 def _split_by_container(found: Sequence[Block], body: Sequence[Block]) -> tuple[list[Block], list[Block]]:
     """(blocks inside the container's text, blocks outside it) of what trafilatura found."""
     inside_text = "\n".join(match_key(b.text) for b in body)
-    inside, outside = [], []
+    inside: list[Block] = []
+    outside: list[Block] = []
     for block in found:
         (inside if match_key(block.text) in inside_text else outside).append(block)
     return inside, outside

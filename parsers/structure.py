@@ -115,9 +115,9 @@ def page_hints(root: lxml.html.HtmlElement) -> PageHints:
         elif len(text) <= MAX_MARKED_HEADING:
             emphasised.add(text)
     for img in root.iter("img"):
-        text = _beside_image(img)
-        if text:
-            captions.add(text)
+        caption = _beside_image(img)
+        if caption:
+            captions.add(caption)
     links = {text for a in root.iter("a") if 0 < len(text := normalize(a.text_content())) <= 2 * MAX_LINK_TEXT}
     return PageHints(frozenset(emphasised), frozenset(captions), frozenset(links))
 
