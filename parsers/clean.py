@@ -45,7 +45,7 @@ WHITESPACE = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
 
 # --- furniture -----------------------------------------------------------------------------------
 BREADCRUMB = re.compile(
-    r"^(?:您?(?:当前|现在)?(?:的|所在)?位置|当前位置|所在位置|你的位置)\s*[:：]|^首页\s*(?:>|»|＞|>>|/)"
+    r"^(?:您?(?:当前|现在)?(?:的|所在的?)?位置|当前位置|所在位置|你的位置)\s*[:：]|^首页\s*(?:>|»|＞|>>|/)"
 )
 VIDEO_PLACEHOLDER = re.compile(
     r"^(?:点击播放视频|点击播放|播放视频|视频加载中.*|您的浏览器不支持.*(?:视频|video).*|\[?视频\]?|video)$",
@@ -476,6 +476,15 @@ def clean_lines(lines: Iterable[str], *, known_title: str | None = None) -> Clea
 # --- typed blocks of an HTML page ----------------------------------------------------------------------
 
 
+# Furniture words that stay furniture in a full sentence: a site's copyright, licence, QR-code or account notice.
+SITE_NOTICE = re.compile(r"版权所有|ICP备|公网安备|二维码|公众号|关注我们|Copyright|©|主办单位|承办单位|不良信息举报")
+# A site's disclaimer: 免责声明：…, or 声明：… with a disclaimer's words.
+DISCLAIMER = re.compile(
+    r"^[【\[(（]?(?:免责声明|特别声明|版权声明)[】\])）]?|^[【\[(（]?声明[】\])）]?\s*[:：].*(?:仅供参考|不构成|不代表|版权|转载|观点)"
+)
+MAX_DISCLAIMER = 300
+
+
 def block_furniture_reason(line: str) -> str | None:
     """Why a line of an HTML page's body is furniture: a known furniture line, never merely a short one.
 
@@ -485,14 +494,18 @@ def block_furniture_reason(line: str) -> str | None:
     reason = furniture_reason(line)
     if reason == "contact":
         return "contact" if len(line) <= 120 and len(CONTACT_FIELD.findall(line)) >= 2 else None
-    if reason == "page_furniture" and line[-1] in "。！？!?":
-        return None
+    if reason == "page_furniture" and line[-1] in "。！？!?" and not SITE_NOTICE.search(line):
+        return None  # 该文章阅读量超过10万。 is a sentence; a site's notice may be one too
+    if reason is None and DISCLAIMER.match(line) and len(line) <= MAX_DISCLAIMER:
+        return "page_furniture"
     return reason
 
 
 MIN_PROSE_CHARS = 80
 MIN_MENU_LINKS = 4
-PHOTO_CREDIT = re.compile(r"^(?:图片来源|图片[:：]|图为|图[:：]|摄影[:：]|▲)")  # a photo's credit or caption by its wording
+PHOTO_CREDIT = re.compile(
+    r"^(?:图片来源|图片[:：]|图为|图[:：]|摄影[:：]|▲)"
+)  # a photo's credit or caption by its wording
 TEASER_END = re.compile(
     r"(?:[【\[](?:详细|详情|全文|更多)[】\]]|(?:更多|详细|详情|全文)\s*(?:>>|»|＞＞)|阅读全文|查看全文|点击查看)\s*$"
 )
