@@ -105,6 +105,18 @@ def _meta(metas: Sequence[dict[str, str]], names: Sequence[str]) -> str | None:
     return None
 
 
+SITE_NAME_SEPARATOR = re.compile(r"^\s*[-_|｜—–·]")
+
+
+def _with_site_name(title: str, heading: str) -> bool:
+    """The <meta> title is the printed headline plus a site name: 标题-EDN 电子技术设计, 新浪网_标题."""
+    if title.startswith(heading):
+        return bool(SITE_NAME_SEPARATOR.match(title[len(heading) :]))
+    if title.endswith(heading):
+        return bool(SITE_NAME_SEPARATOR.match(title[: -len(heading)][::-1]))
+    return False
+
+
 def page_metadata(root: lxml.html.HtmlElement, html: str) -> PageMetadata:
     """Title, date, outlet and author from the CMS <meta> block, with htmldate for the date."""
     metas = _meta_tags(root)
@@ -113,8 +125,10 @@ def page_metadata(root: lxml.html.HtmlElement, html: str) -> PageMetadata:
     if not title:
         page_title = root.xpath("string(//title)").strip()
         title = heading or (TITLE_SEPARATOR.split(page_title)[0] if page_title else None)
-    elif heading and len(heading) < len(title) and match_key(heading) and match_key(heading) in match_key(title):
+    elif heading and len(heading) < len(title) and _with_site_name(title, heading):
         title = heading  # the printed headline, without the site name the <meta> title carries
+    elif heading and len(heading) > len(title) and match_key(heading).startswith(match_key(title)):
+        title = heading  # the printed headline, of which the <meta> title is cut short
     raw_date = _meta(metas, META_DATE)
     published = parse_date(raw_date) if raw_date else None
     if published is None:
