@@ -525,7 +525,7 @@ def _block_kinds(blocks: Sequence[Block]) -> list[str | None]:
         # after a 为您推荐 / 相关阅读 header: everything up to the next paragraph of prose
         in_related_list = in_related_list and not is_prose(line)
         if in_related_list:
-            reasons.append("related_links")
+            reasons.append(block_furniture_reason(line) or "related_links")  # a footer line keeps its own reason
             continue
         in_related_list = bool(RELATED_LIST_HEADER.match(line))
         if in_related_list:
