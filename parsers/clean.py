@@ -483,6 +483,7 @@ DISCLAIMER = re.compile(
     r"^[【\[(（]?(?:免责声明|特别声明|版权声明)[】\])）]?|^[【\[(（]?声明[】\])）]?\s*[:：].*(?:仅供参考|不构成|不代表|版权|转载|观点)"
 )
 MAX_DISCLAIMER = 300
+CALL_TO_ACTION = re.compile(r"[【\[](?:点击|立即|马上)(?:投票|报名|参与|领取|下载|购买|抢购|预约|订阅)[】\]]")
 
 
 def block_furniture_reason(line: str) -> str | None:
@@ -544,6 +545,8 @@ def _block_kinds(blocks: Sequence[Block]) -> list[str | None]:
             reasons.append("navigation_links")  # a line or table row made of links: a menu
         elif TEASER_END.search(line):
             reasons.append("related_links")  # a teaser of another page: title, summary and its 【详细】 link
+        elif CALL_TO_ACTION.search(line) and len(line) <= MAX_DISCLAIMER:
+            reasons.append("promotion")  # 【点击投票】, 【点击报名】: a campaign's box, not the article
         else:
             reasons.append(block_furniture_reason(line))
     _mark_link_runs(blocks, reasons)
