@@ -47,6 +47,7 @@ def article_json(article: Any) -> dict[str, Any]:
             {
                 "ordinal": p.ordinal,
                 "section": headings[p.section_id].ordinal if p.section_id else None,
+                "kind": p.kind,
                 "text": p.text,
             }
             for p in article.paragraphs

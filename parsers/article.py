@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from parsers.clean import clean_lines
+from parsers.clean import clean_blocks, clean_lines
 from parsers.decode import decode_bytes
 from parsers.dedup import body_text_hash, drop_duplicate_paragraphs
 from parsers.extract import extract_html
@@ -33,11 +33,15 @@ def parse_document(
     text = decode_bytes(raw.content, uri=raw.uri, http_charset=raw.http_charset, is_html=raw.is_html)
     if raw.is_html:
         tables, html = read_html_tables(text)
-        lines, page = extract_html(html, uri=raw.uri, selector=selector)
+        extracted = extract_html(html, uri=raw.uri, selector=selector)
+        page = extracted.page
+        cleaned = clean_blocks(extracted.blocks, known_title=page.title)
+        zone_removals = extracted.removals
     else:
         tables = find_text_tables(text)
-        lines, page = text.splitlines(), PageMetadata()
-    cleaned = clean_lines(lines, known_title=page.title)
+        page = PageMetadata()
+        cleaned = clean_lines(text.splitlines())
+        zone_removals = ()
     blocks, duplicates = drop_duplicate_paragraphs(cleaned.blocks)
     body_chars = sum(len(b.text) for b in blocks if not b.is_heading)
     if body_chars < MIN_BODY_CHARS and not tables:
@@ -69,7 +73,7 @@ def parse_document(
         text_hash=body_text_hash([p.text for p in paragraphs]),
         sections=sections,
         paragraphs=paragraphs,
-        removals=cleaned.removals + tuple(duplicates),
+        removals=cleaned.removals + tuple(duplicates) + zone_removals,
         char_count=len(body),
     )
     covered = covered_keys(tables)

@@ -1,9 +1,13 @@
-"""Text lines -> body blocks + removals: the page furniture trafilatura cannot see.
+"""Text lines or typed blocks -> body blocks + removals: the page furniture trafilatura cannot see.
 
-Works on lines of text (a .txt copy of a page, or trafilatura's output for HTML). Every line that
-is dropped or merged comes back as a `Removal` with its reason; nothing is discarded silently.
+Two entry points. `clean_blocks` takes the typed blocks of an HTML page (parsers.structure): their
+paragraph boundaries, headings, list items, table rows and captions come from the markup and are kept;
+only furniture, metadata lines and the printed title are taken out, each with the evidence its reason
+names. `clean_lines` takes lines of plain text (a .txt copy of a page), where the shape of the text is
+all there is. Every line that is dropped or merged comes back as a `Removal` with its reason; nothing is
+discarded silently.
 
-Order of work:
+Order of work for plain text:
 1. furniture lines (breadcrumbs, tool bars, share links, contact banners, footers, video placeholders)
    and metadata lines (date / source / author) are taken out;
 2. the title is recognised at the top;
@@ -17,7 +21,9 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-from parsers.records import Block, CleanText, Removal
+from parsers.records import CAPTION as CAPTION_KIND
+from parsers.records import HEADING, PARAGRAPH, TABLE_ROW, Block, CleanText, Removal
+from parsers.records import LIST_ITEM as LIST_ITEM_KIND
 
 # --- character classes -------------------------------------------------------------------------
 # A sentence is complete when it ends with one of these, optionally followed by closing quotes/brackets.
@@ -39,7 +45,7 @@ WHITESPACE = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
 
 # --- furniture -----------------------------------------------------------------------------------
 BREADCRUMB = re.compile(
-    r"^(?:您?(?:当前|现在)?(?:的|所在)?位置|当前位置|所在位置|你的位置)\s*[:：]|^首页\s*(?:>|»|＞|>>|/)"
+    r"^(?:您?(?:当前|现在)?(?:的|所在的?)?位置|当前位置|所在位置|你的位置)\s*[:：]|^首页\s*(?:>|»|＞|>>|/)"
 )
 VIDEO_PLACEHOLDER = re.compile(
     r"^(?:点击播放视频|点击播放|播放视频|视频加载中.*|您的浏览器不支持.*(?:视频|video).*|\[?视频\]?|video)$",
@@ -52,14 +58,14 @@ SHARE_LINKS = re.compile(
 # Tool-bar words: a line made only of these (and brackets/separators) is furniture.
 TOOL_WORDS = re.compile(
     r"字体|字号|大|中|小|默认|超大|放大|缩小|打印本页|打印本稿|打印|关闭窗口|关闭|收藏|返回顶部|返回|"
-    r"立即咨询|在线咨询|免费咨询|咨询|扫一扫|分享|下载|纠错|繁体|简体|无障碍|长者模式|微信|微博|A\+|A-|【|】|\[|\]|"
+    r"立即咨询|在线咨询|免费咨询|咨询|发表评论|我要评论|评论|扫一扫|分享|下载|纠错|繁体|简体|无障碍|长者模式|微信|微博|A\+|A-|【|】|\[|\]|"
     r"[:：|/·\s]"
 )
 PAGE_FURNITURE = re.compile(
     r"主办单位|承办单位|协办单位|版权所有|ICP备|ICP证|公网安备|网站标识码|网站地图|联系我们|技术支持|"
     r"扫一扫在手机打开|在手机上打开|手机扫一扫|Copyright|©|浏览次数|浏览量|阅读量|点击数|点击量|访问量|"
     r"^上一篇|^下一篇|^相关(?:新闻|链接|稿件|阅读|文章)|^责任编辑|^【责任编辑|^\(责编|^（责编|^[一二三]审|"
-    r"点击蓝字|关注我们|关注(?:该|本|我们的)?公众号|长按(?:识别)?二维码|^阅读原文|^往期(?:推荐|回顾|精选)|^推荐阅读"
+    r"点击蓝字|关注我们|关注(?:该|本|我们的)?公众号|长按(?:识别)?二维码|扫描\S{0,4}二维码|扫码关注|不良信息举报|举报邮箱|举报电话|^阅读原文|^往期(?:推荐|回顾|精选)|^推荐阅读"
 )
 PHONE = re.compile(r"(?<!\d)(?:1[3-9]\d{9}|400-?\d{3}-?\d{4}|0\d{2,3}-\d{7,8}|\d{3,4}-\d{7,8})(?!\d)")
 CONTACT_LABEL = re.compile(
@@ -91,17 +97,20 @@ OPEN_END = re.compile(r"[(（\[【:：|]\s*$")
 MAX_HEADER_LINES = 6  # scraps of a split byline are only looked for near the top of the page
 META_LINE_START = re.compile(rf"^[(（【\[]?\s*(?:{META_LABEL}|据)\s*[:：《]")
 DATED_HEADER = re.compile(rf"^{DATE.pattern}\s*(?:\d{{1,2}}:\d{{2}}(?::\d{{2}})?)?\s*(?:$|{META_LABEL}|\||丨)")
+ORIGINAL_TITLE = re.compile(r"^[(（【\[]?\s*原标题\s*[:：]")  # （原标题：…） of a reposted article
 CLOSING_SOURCE = re.compile(r"^[(（【]\s*(?:据|来源|转自|原载|摘自|本文来源)\s*[:：]?.{1,60}[)）】]$")
 MAX_META_LINE = 120
 MAX_SHORT_META = 40
 CLOCK_TIME = re.compile(r"(?<!\d)[0-2]?\d[:：][0-5]\d(?!\d)")
 # A list of links to other articles starts with one of these headers; its short lines are furniture.
 RELATED_LIST_HEADER = re.compile(
-    r"^(?:往期(?:推荐|回顾|精选)|推荐阅读|延伸阅读|相关(?:新闻|阅读|链接|稿件|文章|推荐))[:：]?$"
+    r"^(?:往期(?:推荐|回顾|精选)|推荐(?:阅读|新闻|文章|视频)|延伸阅读|相关(?:新闻|阅读|链接|稿件|文章|推荐|专题)|为您推荐|为你推荐|猜你喜欢|"
+    r"热门(?:推荐|文章|新闻|阅读|资讯)|精彩推荐|今日推荐|热点推荐|大家都在看|更多(?:精彩|新闻|推荐|阅读))[:：]?$"
 )
 MAX_LINK_TITLE = 50
 LIST_ITEM = re.compile(r"^[-•·▪●◆■]\s")
 MIN_LINK_RUN = 3
+LINK_SHARE = 0.75  # a list with this share of its items links is a menu
 TRAILING_DATE = re.compile(r"(?:19|20)\d{2}[-/.年]\d{1,2}[-/.月]\d{1,2}日?\s*$")
 
 # --- headings ------------------------------------------------------------------------------------
@@ -116,6 +125,8 @@ NUMBERED_HEADING = re.compile(
     rf"(?P<circled>[①-⑳])"
     rf")\s*[,，:：]?"
 )
+# 成人票原价:279元 — a label with its figure is data, never a heading.
+LABEL_VALUE = re.compile(r"[:：]\s*\S*\d")
 MAX_HEADING_CHARS = 40  # standalone (unnumbered) headings in this genre are short
 MAX_NUMBERED_LEAD_IN = 60  # a numbered point's lead-in sentence longer than this is a list item, not a heading
 MAX_CAPTION_CHARS = 60
@@ -167,11 +178,18 @@ def _is_contact(line: str) -> bool:
 
 def is_metadata_line(line: str) -> bool:
     """A date / source / author line (header byline or closing credit), not body text."""
+    if ORIGINAL_TITLE.match(line) and len(line) <= MAX_META_LINE:
+        return True  # 原标题：… ends like its title, often with a question mark
     if len(line) > MAX_META_LINE or line[-1] in "。？！?!":
         return False  # 记者：今年还有哪些打算？ is an interview question, not a byline
     if len(line) <= MAX_SHORT_META and DATE.search(line) and CLOCK_TIME.search(line):
         return True  # 儋州民政 2025年04月18日 17:30 海南: account, date and time of a repost
-    if META_LINE_START.match(line) or DATED_HEADER.match(line) or CLOSING_SOURCE.match(line):
+    if (
+        META_LINE_START.match(line)
+        or DATED_HEADER.match(line)
+        or CLOSING_SOURCE.match(line)
+        or ORIGINAL_TITLE.match(line)
+    ):
         return True
     if len(line) <= 40 and (REPORTER_BYLINE.match(line) or EMPTY_LABEL_END.search(line)):
         return True
@@ -197,14 +215,20 @@ def is_heading_candidate(line: str) -> bool:
         and not (len(line) > MAX_HEADING_WITH_COMMA and re.search(r"[，,、；;]", line))
         and not CAPTION.search(line)
         and not (line[0] in "(（" and line[-1] in ")）")  # a parenthetical note, not a heading
+        and not LABEL_VALUE.search(line)  # 成人票原价:279元 is a figure with its label
         and line.count("“") == line.count("”")
         and line.count("(") + line.count("（") == line.count(")") + line.count("）")
     )
 
 
 def is_fragment(line: str) -> bool:
-    """A line that stops mid-sentence: the rest of it follows after a break."""
-    return not is_complete(line) and heading_marker(line) is None and not is_heading_candidate(line)
+    """A line that stops mid-sentence: the rest of it follows after a break (成人票原价:279元 is whole)."""
+    return (
+        not is_complete(line)
+        and heading_marker(line) is None
+        and not is_heading_candidate(line)
+        and not LABEL_VALUE.search(line)
+    )
 
 
 def _boundary(left: str, right: str, width: int = 24) -> str:
@@ -254,10 +278,25 @@ def strip_furniture(lines: Iterable[str]) -> tuple[list[str], list[str], list[Re
                     break
                 j -= 1
     _mark_link_lists(kept, kinds)
+    _keep_article_contacts(kept, kinds)
     body = [line for line, kind in zip(kept, kinds, strict=True) if kind is None]
     metadata = _join_label_values([line for line, kind in zip(kept, kinds, strict=True) if kind == "metadata_line"])
     removals = [Removal(kind, line) for line, kind in zip(kept, kinds, strict=True) if kind]
     return body, metadata, removals
+
+
+MIN_SENTENCE_LINE = 20
+
+
+def _keep_article_contacts(lines: Sequence[str], kinds: list[str | None]) -> None:
+    """A phone line before the article's last paragraph of prose is the article's (游客咨询电话:58792888 in a
+    list of ticket prices): only after it, in the page's tail, is a lone phone line a contact banner."""
+    prose = [
+        n for n, line in enumerate(lines) if kinds[n] is None and is_complete(line) and len(line) >= MIN_SENTENCE_LINE
+    ]
+    for n, line in enumerate(lines):
+        if kinds[n] == "contact" and prose and n < prose[-1] and len(CONTACT_FIELD.findall(line)) < 2:
+            kinds[n] = None
 
 
 def _is_link_item(line: str) -> bool:
@@ -392,9 +431,9 @@ def classify_blocks(lines: Sequence[str]) -> tuple[list[Block], list[Removal]]:
         if heading_marker(line):
             lead_in, rest = split_lead_in(line)
             if not rest and (not is_complete(line) or line[-1] in ":："):
-                blocks.append(Block(line.rstrip(":："), is_heading=True))
+                blocks.append(Block(line.rstrip(":："), HEADING))
             elif rest and len(lead_in) <= MAX_NUMBERED_LEAD_IN:
-                blocks.append(Block(lead_in, is_heading=True))
+                blocks.append(Block(lead_in, HEADING))
                 blocks.append(Block(line))
             else:
                 blocks.append(Block(line))
@@ -407,11 +446,11 @@ def classify_blocks(lines: Sequence[str]) -> tuple[list[Block], list[Removal]]:
         if is_heading_candidate(line) and has_next:
             nxt = lines[i + 1]
             if is_heading_candidate(nxt) and i + 2 < len(lines) and not is_heading_candidate(lines[i + 2]):
-                blocks.append(Block(f"{line} {nxt}", is_heading=True))
+                blocks.append(Block(f"{line} {nxt}", HEADING))
                 removals.append(Removal("joined_heading", _boundary(line, nxt)))
                 i += 2
                 continue
-            blocks.append(Block(line, is_heading=True))
+            blocks.append(Block(line, HEADING))
             i += 1
             continue
         if not has_next and blocks and is_heading_candidate(line) and not re.search(r"[，,、；;：:]", line):
@@ -432,3 +471,170 @@ def clean_lines(lines: Iterable[str], *, known_title: str | None = None) -> Clea
     body, joins = rejoin_breaks(body)
     blocks, more = classify_blocks(body)
     return CleanText(tuple(blocks), title, tuple(metadata), tuple(removals + joins + more))
+
+
+# --- typed blocks of an HTML page ----------------------------------------------------------------------
+
+
+# Furniture words that stay furniture in a full sentence: a site's copyright, licence, QR-code or account notice.
+SITE_NOTICE = re.compile(r"版权所有|ICP备|公网安备|二维码|公众号|关注我们|Copyright|©|主办单位|承办单位|不良信息举报")
+# A site's disclaimer: 免责声明：…, or 声明：… with a disclaimer's words.
+DISCLAIMER = re.compile(
+    r"^[【\[(（]?(?:免责声明|特别声明|版权声明)[】\])）]?|^[【\[(（]?声明[】\])）]?\s*[:：].*(?:仅供参考|不构成|不代表|版权|转载|观点)"
+)
+MAX_DISCLAIMER = 300
+CALL_TO_ACTION = re.compile(r"[【\[](?:点击|立即|马上)(?:投票|报名|参与|领取|下载|购买|抢购|预约|订阅)[】\]]")
+
+
+def block_furniture_reason(line: str) -> str | None:
+    """Why a line of an HTML page's body is furniture: a known furniture line, never merely a short one.
+
+    Unlike plain text, a line with a phone number is kept unless it is a contact banner (two or more of
+    地址/电话/邮编… fields): the article may be about that number. Furniture lines are not sentences.
+    """
+    reason = furniture_reason(line)
+    if reason == "contact":
+        return "contact" if len(line) <= 120 and len(CONTACT_FIELD.findall(line)) >= 2 else None
+    if reason == "page_furniture" and line[-1] in "。！？!?" and not SITE_NOTICE.search(line):
+        return None  # 该文章阅读量超过10万。 is a sentence; a site's notice may be one too
+    if reason is None and DISCLAIMER.match(line) and len(line) <= MAX_DISCLAIMER:
+        return "page_furniture"
+    return reason
+
+
+MIN_PROSE_CHARS = 80
+MIN_MENU_LINKS = 4
+PHOTO_CREDIT = re.compile(
+    r"^(?:图片来源|图片[:：]|图为|图[:：]|摄影[:：]|▲)"
+)  # a photo's credit or caption by its wording
+TEASER_END = re.compile(
+    r"(?:[【\[](?:详细|详情|全文|更多)[】\]]|(?:更多|详细|详情|全文)\s*(?:>>|»|＞＞)|阅读全文|查看全文|点击查看)\s*$"
+)
+
+
+def is_prose(line: str) -> bool:
+    """A paragraph of running text: long and ending a sentence (a related-links zone ends at one)."""
+    return len(line) >= MIN_PROSE_CHARS and line[-1] in "。！？!?”」"
+
+
+def _block_kinds(blocks: Sequence[Block]) -> list[str | None]:
+    """Removal reason of each block (None: body)."""
+    reasons: list[str | None] = []
+    in_related_list = False
+    for n, block in enumerate(blocks):
+        line = block.text
+        # after a 为您推荐 / 相关阅读 header: everything up to the next paragraph of prose
+        in_related_list = in_related_list and not is_prose(line)
+        if in_related_list:
+            reasons.append(block_furniture_reason(line) or "related_links")  # a footer line keeps its own reason
+            continue
+        in_related_list = bool(RELATED_LIST_HEADER.match(line))
+        if in_related_list:
+            reasons.append("related_links")  # the list's header: 为您推荐, 相关阅读 …
+            continue
+        value_of_label = (
+            n > 0 and reasons[n - 1] == "metadata_line" and bool(EMPTY_LABEL_END.search(blocks[n - 1].text))
+        )
+        if PHOTO_CREDIT.match(line) and len(line) <= MAX_CAPTION_CHARS:
+            reasons.append("image_caption")
+        elif is_metadata_line(line) or (value_of_label and _is_header_scrap(line)):
+            reasons.append("metadata_line")  # before captions: 责任编辑：… under the last photo is a byline
+        elif block.kind == CAPTION_KIND:
+            reasons.append("image_caption")
+        elif block.links >= MIN_MENU_LINKS or (block.kind == TABLE_ROW and block.is_link and " | " in line):
+            reasons.append("navigation_links")  # a line or table row made of links: a menu
+        elif TEASER_END.search(line):
+            reasons.append("related_links")  # a teaser of another page: title, summary and its 【详细】 link
+        elif CALL_TO_ACTION.search(line) and len(line) <= MAX_DISCLAIMER:
+            reasons.append("promotion")  # 【点击投票】, 【点击报名】: a campaign's box, not the article
+        else:
+            reasons.append(block_furniture_reason(line))
+    _mark_link_runs(blocks, reasons)
+    _mark_page_tail(blocks, reasons)
+    return reasons
+
+
+def _mark_link_runs(blocks: Sequence[Block], reasons: list[str | None]) -> None:
+    """Runs of MIN_LINK_RUN+ short lines that are each one whole link (a list of links to other pages), and
+    lists whose short items are nearly all links (a menu: 推荐 娱乐 体育 …)."""
+    n = 0
+    while n < len(blocks):
+        end = n
+        while (
+            end < len(blocks)
+            and reasons[end] is None
+            and blocks[end].is_link
+            and len(blocks[end].text) <= MAX_LINK_TITLE
+        ):
+            end += 1
+        if end - n < MIN_LINK_RUN and blocks[n].kind == LIST_ITEM_KIND:
+            end = n
+            while (
+                end < len(blocks)
+                and reasons[end] is None
+                and blocks[end].kind == LIST_ITEM_KIND
+                and len(blocks[end].text) <= MAX_LINK_TITLE
+            ):
+                end += 1
+            if sum(blocks[i].is_link for i in range(n, end)) < LINK_SHARE * (end - n):
+                end = n
+        if end - n >= MIN_LINK_RUN:
+            for i in range(n, end):
+                reasons[i] = "related_links"
+        n = max(end, n + 1)
+
+
+# Marks that the article is over: after the last paragraph of prose, a closing byline (责任编辑…), a share
+# bar, a related-links list or a footer line; what follows them is the page's tail (feeds, rankings).
+CLOSING_REASONS = frozenset(
+    {"metadata_line", "share_links", "related_links", "navigation_links", "page_furniture", "button"}
+)
+
+
+def _mark_page_tail(blocks: Sequence[Block], reasons: list[str | None]) -> None:
+    """Blocks after a closing mark that itself follows the article's last prose paragraph: the page's tail."""
+    prose = [i for i, b in enumerate(blocks) if reasons[i] is None and is_prose(b.text)]
+    if not prose:
+        return
+    closing = next((i for i in range(prose[-1] + 1, len(blocks)) if reasons[i] in CLOSING_REASONS), None)
+    if closing is None:
+        return
+    for i in range(closing + 1, len(blocks)):
+        if reasons[i] is None:
+            reasons[i] = "page_tail"
+
+
+def block_heading(block: Block) -> Block:
+    """A paragraph the markup leaves unmarked becomes a heading only when numbered as one: 一、总体要求."""
+    line = block.text
+    if block.kind != PARAGRAPH or not heading_marker(line) or LABEL_VALUE.search(line):
+        return block
+    _, rest = split_lead_in(line)
+    if not rest and len(line) <= MAX_HEADING_CHARS and (not is_complete(line) or line[-1] in ":："):
+        return Block(line.rstrip(":："), HEADING)
+    return block
+
+
+def clean_blocks(blocks: Iterable[Block], *, known_title: str | None = None) -> CleanText:
+    """Body blocks of an HTML article from its typed blocks, with metadata lines and removals."""
+    items = [Block(normalize_line(b.text), b.kind, b.is_link, b.links) for b in blocks]
+    items = [b for b in items if b.text]
+    reasons = _block_kinds(items)
+    removals = [Removal(reason, b.text) for b, reason in zip(items, reasons, strict=True) if reason]
+    metadata = _join_label_values([b.text for b, r in zip(items, reasons, strict=True) if r == "metadata_line"])
+    body = [b for b, reason in zip(items, reasons, strict=True) if reason is None]
+    title, title_lines = take_title([b.text for b in body], known_title)
+    removals += [Removal("title", b.text) for b in body[:title_lines]]
+    body = body[title_lines:]
+    if title:
+        # the title printed again with its byline beside it (a table cell: title + 来源于：…)
+        key = match_key(title)
+        repeats = [
+            n
+            for n, b in enumerate(body[:MAX_HEADER_LINES])
+            if match_key(b.text).startswith(key) and len(b.text) - len(title) <= MAX_HEADER_SCRAP
+        ]
+        removals += [Removal("title", body[n].text) for n in repeats]
+        body = [b for n, b in enumerate(body) if n not in repeats]
+    body = [block_heading(b) for b in body]
+    return CleanText(tuple(body), title, tuple(metadata), tuple(removals))

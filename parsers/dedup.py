@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 
 from parsers.clean import match_key
@@ -10,12 +11,14 @@ from parsers.records import Block, Removal
 
 # Below this many characters a "duplicate" is usually a stock phrase, not a repeated paragraph.
 MIN_DUPLICATE_KEY = 20
+HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def drop_duplicate_paragraphs(blocks: Sequence[Block]) -> tuple[list[Block], list[Removal]]:
     """Keep each paragraph once: exact and near copies (whitespace/punctuation, or contained in another
     paragraph) are dropped, the longer container is kept; headings are never dropped."""
-    keys = [match_key(b.text) if not b.is_heading else "" for b in blocks]
+    # headings, and lines without Chinese (code, formulas: repeated on purpose in technical posts), are kept
+    keys = [match_key(b.text) if not b.is_heading and HAN.search(b.text) else "" for b in blocks]
     dropped: set[int] = set()
     for i, key in enumerate(keys):
         if len(key) < MIN_DUPLICATE_KEY:

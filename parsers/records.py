@@ -8,7 +8,7 @@ from datetime import date
 
 # Bump when parsing changes what comes out for the same input: documents parsed by an older
 # version are parsed again on the next run even if their bytes did not change.
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"  # 2: structure from the DOM (block kinds), removals need evidence; 3: + statistics tables, domain vocabulary
 
 
 def stable_id(*parts: object) -> str:
@@ -57,12 +57,36 @@ class Removal:
     text: str
 
 
+# What a block of body text is, from the page's markup (HTML) or from the text's shape (plain text).
+PARAGRAPH = "paragraph"
+HEADING = "heading"
+LIST_ITEM = "list_item"
+TABLE_ROW = "table_row"  # one row of a data table, its cells joined by " | "
+CAPTION = "caption"  # an image caption: removed by cleaning, never body text
+BLOCK_KINDS = (PARAGRAPH, HEADING, LIST_ITEM, TABLE_ROW, CAPTION)
+
+
 @dataclass(frozen=True, slots=True)
 class Block:
-    """One line of body text after cleaning: a heading or a paragraph."""
+    """One line of body text: a paragraph, heading, list item, table row or caption."""
 
     text: str
-    is_heading: bool = False
+    kind: str = PARAGRAPH
+    is_link: bool = False  # the page makes the whole line one link (a list of links to other pages)
+    links: int = 0  # how many of the page's links the line is made of, when they are most of its text
+
+    @property
+    def is_heading(self) -> bool:
+        return self.kind == HEADING
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """What extraction found in an HTML page: typed body blocks, page metadata, text dropped by zone."""
+
+    blocks: tuple[Block, ...]
+    page: PageMetadata
+    removals: tuple[Removal, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +114,7 @@ class Paragraph:
     ordinal: int
     section_id: str | None
     text: str
+    kind: str = PARAGRAPH  # paragraph | list_item | table_row (headings are Sections)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ def build_outline(doc_id: str, blocks: Sequence[Block]) -> tuple[tuple[Section, 
         if not block.is_heading:
             section_id = stack[-1][1].section_id if stack else None
             ordinal = len(paragraphs)
-            paragraphs.append(Paragraph(stable_id(doc_id, "p", ordinal), ordinal, section_id, block.text))
+            paragraphs.append(Paragraph(stable_id(doc_id, "p", ordinal), ordinal, section_id, block.text, block.kind))
             continue
         kind = heading_kind(block.text)
         kinds = [k for k, _ in stack]

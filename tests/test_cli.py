@@ -72,7 +72,8 @@ def test_inspect_json_is_one_article_object(inspected) -> None:
             parent = next(p for p in sections if p["ordinal"] == s["parent"])
             assert parent["ordinal"] < s["ordinal"] and parent["level"] < s["level"]
 
-    assert all(set(p) == {"ordinal", "section", "text"} for p in article["paragraphs"])
+    assert all(set(p) == {"ordinal", "section", "kind", "text"} for p in article["paragraphs"])
+    assert {p["kind"] for p in article["paragraphs"]} <= {"paragraph", "list_item", "table_row"}
     assert {p["section"] for p in article["paragraphs"]} <= {None, *ordinals}
     assert all(set(r) == {"reason", "text"} and r["reason"] and r["text"] for r in article["removed"])
 

@@ -54,6 +54,7 @@ PARAGRAPH_COLUMNS = pa.schema(
         ("section_id", pa.string()),
         ("ordinal", pa.int32()),
         ("text", pa.string()),
+        ("kind", pa.string()),
     ]
 )
 INDICATOR_COLUMNS = pa.schema(

