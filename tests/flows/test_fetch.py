@@ -327,7 +327,8 @@ def test_the_fetch_command_exits_non_zero_when_pages_failed(
 def test_plan_skips_known_pages_retries_failures_and_places_given_urls() -> None:
     from flows.fetch_articles import CrawlState, plan_jobs
     from flows.sources.config import parse_sources
-    from flows.sources.web import Discovery, make_link
+    from flows.sources.discovery import Discovery
+    from flows.sources.web import make_link
 
     config = parse_sources(
         {
