@@ -9,6 +9,7 @@ the column's `columnid`, `unitid`, `webid` … for the next records, and gets th
 from __future__ import annotations
 
 import re
+from html import unescape
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from flows.sources.families.base import MAX_PAGER_PAGES, ListPage, ListRequest, fragment_links
@@ -44,7 +45,8 @@ def records(page: ListPage) -> list[str]:
     for match in RECORD.finditer(page.text):
         inner = match[1]
         cdata = CDATA.match(inner)
-        found.append(cdata[1] if cdata else inner)
+        # Some answers escape the record's HTML instead of wrapping it in CDATA.
+        found.append(cdata[1] if cdata else unescape(inner) if "&lt;" in inner else inner)
     return found
 
 
