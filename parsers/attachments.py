@@ -74,8 +74,9 @@ def read_xls(content: bytes, *, uri: str) -> list[Sheet]:
     except ImportError:
         raise ParseError(uri, "read", "xls not supported: install xlrd to read legacy .xls workbooks") from None
     try:
-        book = xlrd.open_workbook(file_contents=content, on_demand=True)
-    except xlrd.XLRDError as exc:
+        # xlrd writes its warnings to stdout unless given a log of its own.
+        book = xlrd.open_workbook(file_contents=content, on_demand=True, logfile=io.StringIO())
+    except (xlrd.XLRDError, xlrd.compdoc.CompDocError) as exc:
         raise ParseError(uri, "read", f"unreadable .xls workbook: {exc}") from exc
     except (ValueError, IndexError, AssertionError) as exc:  # xlrd's own errors on damaged files
         raise ParseError(uri, "read", f"unreadable .xls workbook: {type(exc).__name__}") from exc

@@ -187,3 +187,63 @@ def test_crawl_delay_paces_the_host(tmp_path: Path) -> None:
         assert time.monotonic() - started >= 3 * 0.25 * 0.95  # robots' 4/s, not the configured 100/s
         blocked = client.fetch(site.url("/x/1.html"), allowed=lambda _: True)
         assert blocked.outcome == "robots_blocked"
+
+
+# --- families on page variants (pure) --------------------------------------------------------------
+
+
+def page_of(url: str, html: str, *, family: str | None = None, form: dict[str, str] | None = None) -> ListPage:
+    request = ListRequest.post(url, form, family=family or "hanweb") if form else ListRequest.get(url, family=family)
+    return ListPage(request, html.encode())
+
+
+def test_a_trs_pager_called_with_variables_is_read() -> None:
+    html = (
+        '<html><body><ul><li><a href="./202403/t20240305_1.shtml">一</a></li></ul><script>var countPage = 3;'
+        'var currentPage = 0;createPageHTML(countPage, currentPage, "index", "shtml");</script></body></html>'
+    )
+    page = page_of("http://h/tzgg/index.shtml", html)
+    family = family_of(page)
+    assert family.NAME == "trs"
+    assert [r.url for r in family.list_requests(page)] == ["http://h/tzgg/index_1.shtml", "http://h/tzgg/index_2.shtml"]
+    assert [link.url for link in family.article_links(page)] == ["http://h/tzgg/202403/t20240305_1.shtml"]
+
+
+def test_a_hanweb_answer_with_escaped_records_asks_for_the_next_window_until_the_total() -> None:
+    record = "<record>&lt;li&gt;&lt;a href='/art/2024/3/5/art_9_{n}.html'&gt;标题&lt;/a&gt;&lt;/li&gt;</record>"
+    answer = "<datastore><recordset>" + "".join(record.format(n=n) for n in range(3)) + "</recordset></datastore>"
+    url = "http://h/module/web/jpage/dataproxy.jsp?startrecord=4&endrecord=6&perpage=3"
+    page = page_of(url, answer, form={"columnid": "9", "unitid": "1"})
+    family = family_of(page)
+    assert family.NAME == "hanweb" and len(family.article_links(page)) == 3
+    (following,) = family.list_requests(page)
+    assert following.url.endswith("startrecord=7&endrecord=9&perpage=3") and dict(following.form or ()) == {
+        "columnid": "9",
+        "unitid": "1",
+    }
+    with_total = answer.replace("</recordset>", "</recordset><totalrecord>6</totalrecord>")
+    assert family.list_requests(page_of(url, with_total, form={"columnid": "9"})) == []
+
+
+def test_a_plain_list_keeps_only_article_shaped_links_and_follows_next_page() -> None:
+    html = """<html><body><ul>
+    <li><a href="/n152/n166/c1662004999979995221/content.html">通知</a> 2024-03-05</li>
+    <li><a href="/gkmlpt/content/3/3994/post_3994123.html">公开</a></li>
+    <li><a href="/about/contact.html">联系我们</a></li><li><a href="/picture/a.pdf">附件</a></li></ul>
+    <div class="page"><a href="list_2.html">下一页</a> <a href="list_9.html">尾页</a></div></body></html>"""
+    page = page_of("http://h/list/list_1.html", html)
+    family = family_of(page)
+    assert family.NAME == "links"
+    assert [link.url for link in family.article_links(page)] == [
+        "http://h/n152/n166/c1662004999979995221/content.html",
+        "http://h/gkmlpt/content/3/3994/post_3994123.html",
+    ]
+    assert [r.url for r in family.list_requests(page)] == ["http://h/list/list_2.html"]
+
+
+def test_a_sitemap_index_lists_its_sitemaps_as_further_pages() -> None:
+    xml = '<?xml version="1.0"?><sitemapindex><sitemap><loc>http://h/sitemap-1.xml</loc></sitemap></sitemapindex>'
+    page = page_of("http://h/sitemap.xml", xml)
+    family = family_of(page)
+    assert family.NAME == "feeds" and family.article_links(page) == []
+    assert [r.url for r in family.list_requests(page)] == ["http://h/sitemap-1.xml"]

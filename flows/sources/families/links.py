@@ -19,7 +19,7 @@ ARTICLE_URL_SHAPES = re.compile(
     r"|/col/col\d+/art/\d{4}/art_\w+\.html$"  # Zhejiang JCMS
     r"|/t\d{8}_\d+\.s?html?$"  # TRS t-date
     r"|/c\d+/content\.html$"  # "ccontent" (www.mca.gov.cn, SASAC, audit office)
-    r"|/content/post_\d+\.html$"  # Guangdong gkmlpt
+    r"|/content/(?:\d+/\d+/)?post_\d+\.html$"  # Guangdong gkmlpt: /content/post_N or /gkmlpt/content/4/4178/post_N
     r"|/\d{8}/[0-9a-f]{32}(?:/c)?\.html$"  # Shanghai, news.cn
     r"|/cols/\d{4}/\d{1,2}/\d{1,2}/[0-9a-f]{32}\.shtml$"  # Sichuan
     r"|/columns/[0-9a-f-]{32,36}/\d{6}/\d{2}/[0-9a-f-]{32,36}\.html$"  # Hebei
