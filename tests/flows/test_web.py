@@ -316,13 +316,18 @@ def test_inspect_a_url(sites: Sites, capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_the_shipped_sources_file_is_valid() -> None:
+    from flows.sources.families.links import is_article_url
+
     config = load_sources(PROJECT_ROOT / "sources.toml")
     names = {s.name for s in config.sources}
-    assert {"mca-news", "chinanpo", "jiangsu-mzt", "shandong-mzt", "shaanxi-mzt", "jilin-mzt"} <= names
+    assert {"mca-news", "mca-notices", "mca-stats", "chinanpo", "jiangsu-mzt", "guangdong-mzt", "shenzhen-mzj"} <= names
+    bodies = {s.name for s in config.sources if s.region and not s.name.endswith("-stats")}
+    assert len(bodies) == 31 + 5 and all(f"{name}-stats" in names for name in bodies)  # news and statistics each
     assert not any(s.verified for s in config.sources)
     mca = config.select(["mca-news"])[0]
     assert mca.content_selector == "#zoom" and mca.allows("https://www.mca.gov.cn/n152/n166/c1/content.html")
-    assert mca.article_url_pattern.search("https://www.mca.gov.cn/n152/n166/c1662004999980001/content.html")
+    assert mca.article_url_pattern is None  # the family's article links: ccontent pages have a known shape
+    assert is_article_url("https://www.mca.gov.cn/n152/n166/c1662004999980001/content.html")
 
 
 @pytest.mark.parametrize(
