@@ -228,6 +228,11 @@ def page_state(
     )
 
 
+def without_validators(result: FetchResult) -> FetchResult:
+    """A list result whose ETag/Last-Modified are not kept: the page is read in full next run."""
+    return replace(result, etag=None, last_modified=None)
+
+
 def count_fetches(counts: dict[str, Counter[str]], source_name: str, results: Iterable[FetchResult]) -> None:
     """Add outcomes (200, 304, 4xx, 5xx, robots_blocked, skipped_non_html …) and retries to a source's counts."""
     counter = counts.setdefault(source_name, Counter())
@@ -293,11 +298,12 @@ def crawl_sources(
         list_states, list_results = [], []
         for discovery in found:
             count_fetches(summary.fetch_counts, discovery.source, discovery.lists)
-            list_states += [
-                page_state(discovery.source, "list", r, family=discovery.families.get(r.canonical))
-                for r in discovery.lists
-                if r.requested
-            ]
+            for r in discovery.lists:
+                if r.requested:  # a shell page (gkmlpt's index) keeps no validators: it is read in full each run
+                    kept = without_validators(r) if r.canonical in discovery.shells else r
+                    list_states.append(
+                        page_state(discovery.source, "list", kept, family=discovery.families.get(r.canonical))
+                    )
             list_results += [("list", r) for r in discovery.lists]
         summary.rejects += failure_rejects(list_results)
         load_batch(db, fetch_states=list_states)

@@ -21,6 +21,7 @@ SPREADSHEET_ANCHOR = re.compile(
     rb"""<a\b[^>]*?\bhref\s*=\s*["']?([^"'\s>]+?\.xlsx?)(?:[?#][^"'\s>]*)?["']?[^>]*>(.*?)</a\s*>""",
     re.IGNORECASE | re.DOTALL,
 )
+SPREADSHEET_HINT = re.compile(rb"\.[xX][lL][sS]")
 PUB_DATE = re.compile(rb"""<meta\s+name=["']?PubDate["']?\s+content=["']?\s*(\d{4}-\d{1,2}-\d{1,2})""", re.IGNORECASE)
 TAG = re.compile(r"<[^>]+>")
 MAX_ATTACHMENTS_PER_PAGE = 10
@@ -28,7 +29,7 @@ MAX_ATTACHMENTS_PER_PAGE = 10
 
 def spreadsheet_links(content: bytes, base_url: str) -> list[tuple[Link, str]]:
     """(link, link text) of the .xls/.xlsx anchors of an HTML page, one per canonical URL, in page order."""
-    if b".xls" not in content and b".XLS" not in content:
+    if not SPREADSHEET_HINT.search(content):  # one pass over the page; most pages stop here
         return []
     found: dict[str, tuple[Link, str]] = {}
     for match in SPREADSHEET_ANCHOR.finditer(content):

@@ -15,16 +15,17 @@ import re
 STRONG_MARKERS = (
     b"$_ts",  # Ruishu: $_ts=window['$_ts']; the payload follows
     b"__jsl_clearance",  # Jiasule cookie name
-    b"wzws_cid",  # 360 wzws cookie
-    b"WZWS_CONFIRM",  # 360 wzws confirm page
-    b"wzwschallenge",
-    b"/WZWSRE",  # 360 wzws redirect path
+    b"wzws",  # 360 wzws: wzws_cid cookie, wzwschallenge, /WZWSREL…
+    b"WZWS",  # 360 wzws confirm page (WZWS_CONFIRM_PREFIX_LABEL)
     b"acw_sc__v2",  # Aliyun WAF slider/cookie challenge
     b"_guard/auto.js",  # Cloud WAF guard script
 )
+# WAFs put their script at the top of the page: looking there costs ~0.1 ms a page instead of ~2 ms for all of it.
+HEAD_BYTES = 16 * 1024
 # A script that sets a cookie and then reloads or redirects the page: the home-made cookie wall.
-COOKIE_SETTER = re.compile(rb"document\.cookie\s*=", re.IGNORECASE)
-RELOADER = re.compile(rb"location\.reload|location\.(?:href|replace)\s*[=(]|window\.location\s*=", re.IGNORECASE)
+# JavaScript names are case-sensitive: plain substring tests first (fast), the regexes only on a hit.
+COOKIE_SETTER = re.compile(rb"document\.cookie\s*=")
+RELOADER = re.compile(rb"location\.reload|location\.(?:href|replace)\s*[=(]|window\.location\s*=")
 SCRIPT_OR_STYLE = re.compile(rb"<(script|style|noscript)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 TAG = re.compile(rb"<[^>]*>")
 SPACE = re.compile(rb"\s+|&nbsp;")
@@ -48,14 +49,14 @@ def is_challenge(content: bytes, status: int | None = 200) -> bool:
     WAFs inject their script into real pages once the cookie is set). A cookie-setting script that reloads
     the page counts only on a page with next to no text.
     """
-    head = content[: 2 * PEEK_BYTES]
+    head = content[:HEAD_BYTES]
     strong = any(marker in head for marker in STRONG_MARKERS)
-    scripted_wall = bool(COOKIE_SETTER.search(head) and RELOADER.search(head))
+    scripted_wall = b"document.cookie" in head and bool(COOKIE_SETTER.search(head) and RELOADER.search(head))
     if not (strong or scripted_wall):
         return False
     if strong and status is not None and status != 200 and status in CHALLENGE_STATUSES:
         return True
-    return visible_bytes(head) <= MAX_VISIBLE_BYTES
+    return visible_bytes(content[: 2 * PEEK_BYTES]) <= MAX_VISIBLE_BYTES
 
 
 def challenge_error(status: int | None) -> str:

@@ -28,6 +28,9 @@ class Discovery:
     articles: list[Link] = field(default_factory=list)
     lists: list[FetchResult] = field(default_factory=list)
     families: dict[str, str] = field(default_factory=dict)  # list page canonical URL -> family name
+    # Pages that list nothing themselves but lead to the lists (gkmlpt's index, a JavaScript shell that does not
+    # change when articles are published): they are always read in full, never answered with a 304.
+    shells: set[str] = field(default_factory=set)
 
 
 def discover_articles(
@@ -71,6 +74,8 @@ def discover_articles(
                 found.lists[-1] = _failed(result, f"unreadable list page: {exc}")
                 continue
             found.families[request.canonical] = family.NAME
+            if not articles and following and request.form is None:
+                found.shells.add(request.canonical)
             for link in articles:
                 if link.canonical not in seen_articles and _in_range(link.date, since, until):
                     seen_articles.add(link.canonical)

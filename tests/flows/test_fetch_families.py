@@ -150,10 +150,14 @@ def test_a_second_run_downloads_no_article_that_did_not_change(crawl: Crawl) -> 
     assert (second.summary.articles_new, second.summary.articles_updated) == (0, 0)
     for name, requests in second.requests.items():
         asked = [r for r in requests if r.path != "/robots.txt"]
+        if name == "gkmlpt":  # its index is a script shell that never changes: it and the API are read again
+            assert [r.path.split("?")[0] for r in asked][:2] == ["/gkmlpt/index", "/gkmlpt/api/all/2745"]
+            assert not [r for r in asked if "/content/" in r.path]
+            continue
         lists = [r for r in asked if r.status == 304]
         assert lists, name  # each start page asked for with its validators, and unchanged
         others = {r.path for r in asked if r.status != 304}
         if name == "challenge":  # blocked pages failed: they are tried again (a later run may pass)
             assert others == {CHALLENGE_ITEMS[n].path for n in CHALLENGES}
         else:
-            assert others == set(), (name, others)  # no article, no POST, no API page, no attachment
+            assert others == set(), (name, others)  # no article, no POST, no attachment

@@ -3,7 +3,8 @@
 A column page carries its first records as CDATA `<li>` items in `<script type="text/xml"><datastore>`;
 the jpage script asks `/module/web/jpage/dataproxy.jsp?startrecord=S&endrecord=E&perpage=P` by POST with
 the column's `columnid`, `unitid`, `webid` … for the next records, and gets the same XML back
-(china-governance crawlers/jpaas.py, jiangsu.py). Without the jpage script only the datastore is read.
+(china-governance crawlers/jpaas.py, jiangsu.py). A column with neither the jpage script nor a dataproxy link
+in its datastore's <nextgroup> has no further records to ask for.
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ def list_requests(page: ListPage) -> list[ListRequest]:
     """The next dataproxy.jsp window after the records this page holds (nothing once the column is exhausted)."""
     if page.request.form is not None:
         return _after_answer(page)
-    if not JPAGE_SCRIPT.search(page.text):
+    nextgroup = NEXTGROUP_HREF.search(page.text)
+    if not JPAGE_SCRIPT.search(page.text) and not (nextgroup and "dataproxy" in nextgroup[1]):
         return []
     form = column_form(page.text)
     if "columnid" not in form:
