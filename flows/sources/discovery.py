@@ -63,6 +63,8 @@ def discover_articles(
             pages += 1
             result = fetch_list(client, request, source, validators)
             found.lists.append(result)
+            if not result.requested:
+                pages -= 1  # disallowed by robots.txt: no request made, the page budget is not spent
             if not result.is_ok:
                 continue
             page = ListPage(request, result.content, final_url=result.final_url, charset=result.charset)
