@@ -165,12 +165,13 @@ def fetch_pages(client: WebClient, jobs: Sequence[Job]) -> FetchedBatch:
     groups = by_host((job.link.url, job) for job in jobs)
 
     def fetch_group(group: list[Job]) -> list[tuple[Job, FetchResult]]:
-        pages = []
+        pages: list[tuple[Job, FetchResult]] = []
+        sheets: set[str] = set()
         for job in group:
             result = client.fetch(job.link.url, allowed=job.source.allows)
             pages.append((job, result))
             # Spreadsheets the page links (statistics tables), fetched with it: they are its documents too.
-            linked = fetch_spreadsheets(client, result, allowed=job.source.allows)
+            linked = fetch_spreadsheets(client, result, allowed=job.source.allows, seen=sheets)
             pages += [(Job(job.source, link, parent=result), sheet) for link, sheet in linked]
         return pages
 
@@ -338,12 +339,14 @@ def load_pages(
     started = time.perf_counter()
     raws: dict[int, RawDocument] = {}
     unreadable: list[Reject] = []
+    uris: set[str] = set()  # a spreadsheet linked from two pages of the batch is one document
     for job, result in fetched.pages:
         if result.is_ok:
             document = page_document(job, result)
             if isinstance(document, Reject):
                 unreadable.append(document)
-            else:
+            elif document.uri not in uris:
+                uris.add(document.uri)
                 raws[id(result)] = document
     rows, rejects = parse_batch(list(raws.values()), selectors, workers)
     rejects = [*unreadable, *rejects]

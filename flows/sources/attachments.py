@@ -45,17 +45,18 @@ def spreadsheet_links(content: bytes, base_url: str) -> list[tuple[Link, str]]:
 
 
 def fetch_spreadsheets(
-    client: WebClient, page: FetchResult, *, allowed: Callable[[str], bool]
+    client: WebClient, page: FetchResult, *, allowed: Callable[[str], bool], seen: set[str]
 ) -> list[tuple[Link, FetchResult]]:
-    """The spreadsheets a fetched HTML page links to inside the source's domains, each fetched once."""
+    """The spreadsheets a fetched HTML page links to inside the source's domains, except those in `seen`
+    (which grows: a workbook linked from several pages is fetched once)."""
     if not page.is_ok:
         return []
-    base = page.final_url or page.url
-    return [
-        (link, client.fetch_attachment(link.url, allowed=allowed))
-        for link, _ in spreadsheet_links(page.content, base)
-        if allowed(link.url)
-    ]
+    wanted = []
+    for link, _ in spreadsheet_links(page.content, page.final_url or page.url):
+        if allowed(link.url) and link.canonical not in seen:
+            seen.add(link.canonical)
+            wanted.append(link)
+    return [(link, client.fetch_attachment(link.url, allowed=allowed)) for link in wanted]
 
 
 def spreadsheet_document(

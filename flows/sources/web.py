@@ -1,4 +1,7 @@
-"""HTTP for the crawler: canonical URLs, robots.txt, per-host pacing, retries, link discovery.
+"""HTTP for the crawler: canonical URLs, robots.txt, per-host pacing, retries, challenge pages, form POSTs.
+
+Which links of a page are articles and which pages come next is discovery's (flows/sources/discovery.py and
+the CMS families in flows/sources/families/).
 
 One `WebClient` serves a whole run: it keeps a session (cookie jar) and a token bucket per host, so pages
 of one host are never requested faster than the host's limit, whichever thread asks. Every request either
@@ -217,7 +220,8 @@ class FetchResult:
 
     url: str  # as requested
     canonical: str
-    outcome: str  # 200 | 304 | 3xx | 4xx | 5xx | network_error | too_large | robots_blocked | skipped_non_html
+    # 200 | 304 | 3xx | 4xx | 5xx | network_error | too_large | robots_blocked | skipped_non_html | blocked (challenge)
+    outcome: str
     status: int | None = None  # last HTTP status; None when no response came
     final_url: str = ""  # after redirects
     content: bytes = b""
