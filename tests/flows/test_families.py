@@ -247,3 +247,21 @@ def test_a_sitemap_index_lists_its_sitemaps_as_further_pages() -> None:
     family = family_of(page)
     assert family.NAME == "feeds" and family.article_links(page) == []
     assert [r.url for r in family.list_requests(page)] == ["http://h/sitemap-1.xml"]
+
+
+def test_a_challenge_instead_of_a_list_page_is_reported_not_read(
+    hosts: FamilySites, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from flows.cli import EXIT_ERROR, main
+    from flows.sources.config import parse_sources
+
+    site = hosts["challenge"]
+    site.pages["/zwgk/index.html"] = Page(WZWS.encode(), "text/html; charset=utf-8")
+    entry = {"name": "walled", "start_urls": [site.url("/zwgk/index.html")]}
+    walled = parse_sources({"source": [entry]}).sources[0]
+    found = discover_articles(WebClient(FAST, default_rate=100), walled)
+    assert [(r.outcome, r.error) for r in found.lists] == [("blocked", "blocked by an anti-bot challenge (HTTP 200)")]
+    assert found.articles == [] and found.families == {}
+    # A person inspecting a challenged article is told so, not shown an empty article.
+    assert main(["inspect", site.url(CHALLENGE_ITEMS[1].path)]) == EXIT_ERROR
+    assert "blocked by an anti-bot challenge (HTTP 521)" in capsys.readouterr().err
