@@ -265,3 +265,18 @@ def test_a_challenge_instead_of_a_list_page_is_reported_not_read(
     # A person inspecting a challenged article is told so, not shown an empty article.
     assert main(["inspect", site.url(CHALLENGE_ITEMS[1].path)]) == EXIT_ERROR
     assert "blocked by an anti-bot challenge (HTTP 521)" in capsys.readouterr().err
+
+
+def test_newer_trs_pagers_and_hanweb_columns_without_a_unitid_parameter() -> None:
+    trs = '<html><body><div id="page"></div><script>createPageHTML("page", 4, 1, "index", "html", 80);</script></body></html>'
+    page = page_of("http://h/xwzx/index_1.html", trs)
+    assert family_of(page).NAME == "trs" and len(family_of(page).list_requests(page)) == 3
+    hanweb = (
+        '<html><body><div id="238393"><script type="text/xml"><datastore><recordset>'
+        "<record><![CDATA[<li><a href='/art/2024/3/5/art_55087_1.html'>一</a></li>]]></record>"
+        '</recordset></datastore></script></div><script src="/module/web/jpage/jpage.js"></script>'
+        "<script>var param = {columnid: 55087, webid: 41, path: '/'};</script></body></html>"
+    )
+    page = page_of("http://h/col/col55087/index.html", hanweb)
+    (post,) = family_of(page).list_requests(page)
+    assert dict(post.form or ())["unitid"] == "238393" and "startrecord=2&endrecord=46&perpage=15" in post.url

@@ -30,6 +30,9 @@ FORM_FIELD = re.compile(
     r"""['"]?\b(""" + "|".join(FORM_FIELDS) + r""")['"]?\s*[:=]\s*['"]?([^'",&}\s<>]*)""", re.IGNORECASE
 )
 NEXTGROUP_HREF = re.compile(r"<nextgroup>.*?href\s*=\s*['\"]([^'\"]+)['\"]", re.IGNORECASE | re.DOTALL)
+DATASTORE_HOLDER = re.compile(
+    r"""id\s*=\s*['"](\d+)['"][^>]*>\s*<script\s+type\s*=\s*['"]text/xml['"]""", re.IGNORECASE
+)
 PER_PAGE = re.compile(r"""perPage\s*[:=]\s*['"]?(\d+)""", re.IGNORECASE)
 GROUP_SIZE = re.compile(r"""groupSize\s*[:=]\s*['"]?(\d+)""", re.IGNORECASE)
 TOTAL = re.compile(r"""totalRecord\s*[:=]\s*['"]?(\d+)|<totalrecord>\s*(\d+)\s*</totalrecord>""", re.IGNORECASE)
@@ -79,6 +82,10 @@ def column_form(text: str) -> dict[str, str]:
     """The form fields jpage posts for this column: from its script, overridden by the nextgroup link."""
     form = {name.lower(): value for name, value in FORM_FIELD.findall(text) if value}
     form = {_field(name): value for name, value in form.items()}
+    if "unitid" not in form:  # the element holding the datastore is named after the unit
+        holder = DATASTORE_HOLDER.search(text)
+        if holder:
+            form["unitid"] = holder[1]
     nextgroup = NEXTGROUP_HREF.search(text)
     if nextgroup:
         for name, value in parse_qsl(urlsplit(nextgroup[1].replace("&amp;", "&")).query):

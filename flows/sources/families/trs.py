@@ -15,7 +15,10 @@ from flows.sources.web import Link
 
 NAME = "trs"
 
-PAGER_CALL = re.compile(r"createPageHTML\(\s*(\w+)\s*,\s*(\w+)\s*,\s*[\"'](\w+)[\"']\s*,\s*[\"'](\w+)[\"']")
+# createPageHTML(N, current, "index", "html"); newer templates put the pager element's id first.
+PAGER_CALL = re.compile(
+    r"createPageHTML\(\s*(?:[\"'][\w-]*[\"']\s*,\s*)?(\w+)\s*,\s*(\w+)\s*,\s*[\"'](\w+)[\"']\s*,\s*[\"'](\w+)[\"']"
+)
 # Most TRS templates pass variables: var countPage = 5; var currentPage = 0; createPageHTML(countPage, …).
 ASSIGNMENT = r"\b{name}\s*=\s*[\"']?(\d+)"
 
