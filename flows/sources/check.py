@@ -61,19 +61,18 @@ def check_sources(
     sources: Sequence[Source], settings: FetchSettings, *, timeout: float = PROBE_TIMEOUT, workers: int = 8
 ) -> list[SourceCheck]:
     """Every source probed (in parallel, one thread per source up to `workers`), in the order given."""
-    probe = probe_settings(settings, timeout)
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(sources)))) as pool:
-        return list(pool.map(lambda s: check_source(s, probe), sources))
-
-
-def check_source(source: Source, settings: FetchSettings) -> SourceCheck:
-    """Probe one source: robots, first list page, family, article links, one article, a statistics table."""
-    check = SourceCheck(source.name)
-    client = WebClient.for_sources(settings, [source])
+    # One client for all: sources on one host (the Ministry's three) share its pace and its robots.txt.
+    client = WebClient.for_sources(probe_settings(settings, timeout), sources)
     try:
-        return _probe(check, client, source)
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(sources)))) as pool:
+            return list(pool.map(lambda s: check_source(s, client), sources))
     finally:
         client.close()
+
+
+def check_source(source: Source, client: WebClient) -> SourceCheck:
+    """Probe one source: robots, first list page, family, article links, one article, a statistics table."""
+    return _probe(SourceCheck(source.name), client, source)
 
 
 def _probe(check: SourceCheck, client: WebClient, source: Source) -> SourceCheck:
