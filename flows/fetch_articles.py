@@ -127,15 +127,17 @@ def plan_jobs(
     planned: set[str] = set()
     rejects: list[Reject] = []
 
-    def add(source: Source, link: Link) -> None:
+    def add(source: Source, link: Link, parent: FetchResult | None = None) -> None:
         if link.canonical in planned or (link.canonical in state.known and not refetch):
             return
         planned.add(link.canonical)
-        queues.setdefault(urlsplit(link.url).netloc.lower(), []).append(Job(source, link))
+        queues.setdefault(urlsplit(link.url).netloc.lower(), []).append(Job(source, link, parent))
 
     for discovery in found:
         for link in discovery.articles:
             add(by_name[discovery.source], link)
+        for link, list_page in discovery.attachments:  # spreadsheets listed in a column, not inside a page
+            add(by_name[discovery.source], link, list_page)
     for name, failed in state.failed.items():
         for url in failed:
             retry = make_link(url, url)
@@ -168,6 +170,11 @@ def fetch_pages(client: WebClient, jobs: Sequence[Job]) -> FetchedBatch:
         pages: list[tuple[Job, FetchResult]] = []
         sheets: set[str] = set()
         for job in group:
+            if job.parent is not None:  # a spreadsheet a list page links
+                if job.link.canonical not in sheets:
+                    sheets.add(job.link.canonical)
+                    pages.append((job, client.fetch_attachment(job.link.url, allowed=job.source.allows)))
+                continue
             result = client.fetch(job.link.url, allowed=job.source.allows)
             pages.append((job, result))
             # Spreadsheets the page links (statistics tables), fetched with it: they are its documents too.

@@ -13,6 +13,7 @@ from datetime import date
 
 import lxml.etree
 
+from flows.sources.attachments import spreadsheet_links
 from flows.sources.config import Source
 from flows.sources.families import UnknownPage, family_of, links
 from flows.sources.families.base import ListPage, ListRequest
@@ -31,6 +32,8 @@ class Discovery:
     # Pages that list nothing themselves but lead to the lists (gkmlpt's index, a JavaScript shell that does not
     # change when articles are published): they are always read in full, never answered with a 304.
     shells: set[str] = field(default_factory=set)
+    # Spreadsheets a list page links directly (a statistics column of .xls files), with that list page.
+    attachments: list[tuple[Link, FetchResult]] = field(default_factory=list)
 
 
 def discover_articles(
@@ -82,6 +85,10 @@ def discover_articles(
                 if link.canonical not in seen_articles and _in_range(link.date, since, until):
                     seen_articles.add(link.canonical)
                     found.articles.append(link)
+            for link, _ in spreadsheet_links(result.content, page.base_url) if page.is_html() else []:
+                if source.allows(link.url) and link.canonical not in seen_articles:
+                    seen_articles.add(link.canonical)
+                    found.attachments.append((link, result))
             dated = [link.date for link in articles if link.date]
             if since and dated and max(dated) < since:
                 continue  # this page is older than the range: the pages after it are older still

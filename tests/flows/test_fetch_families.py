@@ -20,6 +20,7 @@ from tests.fixtures.site.families import (
     CHALLENGES,
     GKMLPT_ITEMS,
     HANWEB_ITEMS,
+    STATS_LIST_XLSX,
     STATS_NOTE,
     STATS_REPORT,
     STATS_ROWS,
@@ -131,6 +132,10 @@ def test_a_linked_spreadsheet_is_fetched_and_kept_with_its_page(crawl: Crawl) ->
     assert loaded(crawl, "stats") >= {report, crawl.url("stats", STATS_NOTE.path)}
     stats_log = [r.path for r in crawl.runs[0].requests["stats"]]
     assert stats_log.count(STATS_XLSX) == 1
+    # A workbook the column lists itself is fetched once too, linked to the list page.
+    listed = crawl.query("SELECT kind, parent_url FROM fetch_log WHERE url = ?", [crawl.url("stats", STATS_LIST_XLSX)])
+    assert listed == [("attachment", crawl.url("stats", "/mzsj/tjjb/index.html"))]
+    assert stats_log.count(STATS_LIST_XLSX) == 1
     assert not [p for p in stats_log if p.endswith(".pdf")]  # PDFs are not fetched
     # The document made of the fetched workbook: its sheet as an HTML table, titled by the link text.
     source = load_sources(crawl.hosts.sources_file).select(["fixture-stats"])[0]
