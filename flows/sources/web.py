@@ -686,3 +686,12 @@ def fetch_one(url: str, *, sources: SourcesConfig | None = None) -> RawDocument:
     if not result.is_ok:
         raise FetchError(result.error or result.outcome)
     return raw_document(result, source)
+
+
+def __getattr__(name: str) -> object:
+    """Discovery moved to flows/sources/discovery.py (issue 14); old imports from here keep working."""
+    if name in ("discover_articles", "Discovery"):
+        from flows.sources import discovery
+
+        return getattr(discovery, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
