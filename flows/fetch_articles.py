@@ -368,7 +368,7 @@ def load_pages(
             doc_id, hashed = (loaded.get(raw.uri), raw.content_hash) if raw else (None, None)
             states.append(page_state(job.source.name, "article", r, doc_id, hashed, parent_url=parent))
     summary.inputs += len(raws)
-    summary.rejects += failure_rejects(("article", r) for _, r in fetched.pages)
+    summary.rejects += failure_rejects(("attachment" if job.parent else "article", r) for job, r in fetched.pages)
     loader.add(rows, rejects, states)
     get_run_logger().info(
         "batch: %d pages fetched, %d articles parsed, %d rejected, %d failed",
