@@ -90,3 +90,21 @@ start_urls = ["http://127.0.0.12:{silent.getsockname()[1]}/xwzx/index.html"]
     assert found["refused"][0] == "UNREACHABLE" and "connection failed" in " ".join(found["refused"])
     assert found["silent"][0] == "UNREACHABLE" and "timeout" in " ".join(found["silent"])
     assert took < 5  # both probed at once, one short timeout each
+
+
+def test_a_column_whose_links_have_no_known_shape_is_told_to_set_a_pattern(
+    hosts: FamilySites, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.fixtures.site import Page
+
+    site = hosts["trs"]
+    listing = '<html><body><ul><li><a href="/other/2024/123.html">通知一</a></li><li><a href="/other/2024/124.html">通知二</a></li></ul></body></html>'
+    site.pages["/other/index.html"] = Page(listing.encode(), "text/html; charset=utf-8")
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        f'[[source]]\nname = "odd"\nstart_urls = ["{site.url("/other/index.html")}"]\n', encoding="utf-8"
+    )
+    assert main(["sources", "check", "--sources", str(sources)]) == EXIT_OK
+    lines = verdicts(capsys.readouterr().out)["odd"]
+    assert lines[0] == "FIX" and any("family links" in line for line in lines)
+    assert any("set article_url_pattern" in line and "/other/2024/123.html" in line for line in lines)
