@@ -255,6 +255,39 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sources_check(args: argparse.Namespace) -> int:
+    """Probe sources and print a verdict per source; exit 2 only for bad arguments (a probe never fails the command)."""
+    import time
+
+    from flows.sources.check import check_sources
+    from flows.sources.config import SourceConfigError, load_sources
+
+    try:
+        config = load_sources(args.sources)
+        sources = config.select(args.names)
+    except SourceConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    started = time.monotonic()
+    print(f"checking {len(sources)} source(s) from {args.sources} (timeout {args.timeout:g}s per request)", flush=True)
+    checks = check_sources(sources, config.fetch, timeout=args.timeout)
+    for check in checks:
+        print(check.to_text())
+    verdicts: dict[str, int] = {}
+    for check in checks:
+        verdicts[check.verdict] = verdicts.get(check.verdict, 0) + 1
+    summary = ", ".join(f"{n} {verdict}" for verdict, n in sorted(verdicts.items()))
+    print(f"{len(checks)} source(s) checked in {time.monotonic() - started:.1f}s: {summary}")
+    return EXIT_OK
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
+
+
 def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, max_width: int = 60) -> str:
     """Rows as an aligned text table (CJK characters count double on a terminal)."""
 
@@ -401,6 +434,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-pages", type=_positive_int, default=50, help="list pages per start URL (default: %(default)s)"
     )
     backfill.set_defaults(func=cmd_backfill, needs_prefect=True)
+
+    sources_cmd = sub.add_parser("sources", help="work with sources.toml")
+    sources_sub = sources_cmd.add_subparsers(dest="sources_command", required=True)
+    check = sources_sub.add_parser(
+        "check", help="probe sources: robots, list page, CMS family, article links, one article, statistics table"
+    )
+    check.add_argument("names", nargs="*", metavar="NAME", help="sources to check (default: all)")
+    check.add_argument(
+        "--sources", default=settings.DEFAULT_SOURCES, help="sources file (default: %(default)s or $CIVIC_SOURCES)"
+    )
+    check.add_argument(
+        "--timeout", type=_positive_float, default=8.0, help="seconds per connect or read (default: %(default)s)"
+    )
+    check.set_defaults(func=cmd_sources_check, needs_prefect=False)
 
     inspect = sub.add_parser("inspect", help="parse one file or URL and print the article (no database)")
     inspect.add_argument("target", help="a .txt/.html file or an http(s) URL")

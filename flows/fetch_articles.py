@@ -25,10 +25,12 @@ from prefect.utilities.annotations import quote
 
 from flows import settings
 from flows.pipeline import BatchLoader, Progress, batched, finish_run, load_batch, parse_batch
+from flows.sources.attachments import fetch_spreadsheets, spreadsheet_document
 from flows.sources.config import FetchSettings, Source, load_sources
-from flows.sources.web import Discovery, FetchResult, Link, WebClient, discover_articles, make_link, raw_document
+from flows.sources.discovery import Discovery, discover_articles
+from flows.sources.web import FetchResult, Link, WebClient, make_link, raw_document
 from flows.summary import RunSummary
-from parsers.records import content_hash
+from parsers.records import ParseError, RawDocument, content_hash
 from warehouse.load import FetchState, Reject, sweep_host_boilerplate
 from warehouse.queries import failed_article_urls, known_page_urls, list_validators
 from warehouse.schema import connect
@@ -53,6 +55,7 @@ class Job:
 
     source: Source
     link: Link
+    parent: FetchResult | None = None  # for an attachment: the fetched page that links it
 
 
 @task(name="read-crawl-state", cache_policy=NO_CACHE)
@@ -124,15 +127,17 @@ def plan_jobs(
     planned: set[str] = set()
     rejects: list[Reject] = []
 
-    def add(source: Source, link: Link) -> None:
+    def add(source: Source, link: Link, parent: FetchResult | None = None) -> None:
         if link.canonical in planned or (link.canonical in state.known and not refetch):
             return
         planned.add(link.canonical)
-        queues.setdefault(urlsplit(link.url).netloc.lower(), []).append(Job(source, link))
+        queues.setdefault(urlsplit(link.url).netloc.lower(), []).append(Job(source, link, parent))
 
     for discovery in found:
         for link in discovery.articles:
             add(by_name[discovery.source], link)
+        for link, list_page in discovery.attachments:  # spreadsheets listed in a column, not inside a page
+            add(by_name[discovery.source], link, list_page)
     for name, failed in state.failed.items():
         for url in failed:
             retry = make_link(url, url)
@@ -162,7 +167,20 @@ def fetch_pages(client: WebClient, jobs: Sequence[Job]) -> FetchedBatch:
     groups = by_host((job.link.url, job) for job in jobs)
 
     def fetch_group(group: list[Job]) -> list[tuple[Job, FetchResult]]:
-        return [(job, client.fetch(job.link.url, allowed=job.source.allows)) for job in group]
+        pages: list[tuple[Job, FetchResult]] = []
+        sheets: set[str] = set()
+        for job in group:
+            if job.parent is not None:  # a spreadsheet a list page links
+                if job.link.canonical not in sheets:
+                    sheets.add(job.link.canonical)
+                    pages.append((job, client.fetch_attachment(job.link.url, allowed=job.source.allows)))
+                continue
+            result = client.fetch(job.link.url, allowed=job.source.allows)
+            pages.append((job, result))
+            # Spreadsheets the page links (statistics tables), fetched with it: they are its documents too.
+            linked = fetch_spreadsheets(client, result, allowed=job.source.allows, seen=sheets)
+            pages += [(Job(job.source, link, parent=result), sheet) for link, sheet in linked]
+        return pages
 
     with ThreadPoolExecutor(max_workers=max(1, len(groups)), thread_name_prefix="fetch") as pool:
         pages = [pair for pairs in pool.map(fetch_group, groups.values()) for pair in pairs]
@@ -188,24 +206,39 @@ def fetch_ahead(client: WebClient, batches: Iterable[list[Job]]) -> Iterator[Fet
 
 
 def page_state(
-    source_name: str, kind: str, result: FetchResult, doc_id: str | None = None, hashed: str | None = None
+    source_name: str,
+    kind: str,
+    result: FetchResult,
+    doc_id: str | None = None,
+    hashed: str | None = None,
+    *,
+    family: str | None = None,
+    parent_url: str | None = None,
 ) -> FetchState:
     """The fetch_log row of one request (a failure carries its error and is tried again next run).
 
-    `hashed` is the content hash when the caller has it already (the RawDocument of the page).
+    `hashed` is the content hash when the caller has it already (the RawDocument of the page); `family` the
+    CMS family that read a list page, `parent_url` the page that links an attachment.
     """
     failed = result.outcome not in NOT_FAILURES
     return FetchState(
         url=result.canonical,
         source_name=source_name,
-        kind="attachment" if result.outcome == "skipped_non_html" else kind,
+        kind="attachment" if result.outcome == "skipped_non_html" or parent_url else kind,
         status=result.status,
         etag=result.etag,
         last_modified=result.last_modified,
         content_hash=(hashed or content_hash(result.content)) if result.is_ok else None,
         doc_id=doc_id,
         error=(result.error or result.outcome) if failed else None,
+        family=family,
+        parent_url=parent_url,
     )
+
+
+def without_validators(result: FetchResult) -> FetchResult:
+    """A list result whose ETag/Last-Modified are not kept: the page is read in full next run."""
+    return replace(result, etag=None, last_modified=None)
 
 
 def count_fetches(counts: dict[str, Counter[str]], source_name: str, results: Iterable[FetchResult]) -> None:
@@ -273,7 +306,12 @@ def crawl_sources(
         list_states, list_results = [], []
         for discovery in found:
             count_fetches(summary.fetch_counts, discovery.source, discovery.lists)
-            list_states += [page_state(discovery.source, "list", r) for r in discovery.lists if r.requested]
+            for r in discovery.lists:
+                if r.requested:  # a shell page (gkmlpt's index) keeps no validators: it is read in full each run
+                    kept = without_validators(r) if r.canonical in discovery.shells else r
+                    list_states.append(
+                        page_state(discovery.source, "list", kept, family=discovery.families.get(r.canonical))
+                    )
             list_results += [("list", r) for r in discovery.lists]
         summary.rejects += failure_rejects(list_results)
         load_batch(db, fetch_states=list_states)
@@ -306,8 +344,19 @@ def load_pages(
     """Parse one batch of fetched article pages; the loader commits them with their crawl state."""
     summary = loader.summary
     started = time.perf_counter()
-    raws = {id(result): raw_document(result, job.source) for job, result in fetched.pages if result.is_ok}
+    raws: dict[int, RawDocument] = {}
+    unreadable: list[Reject] = []
+    uris: set[str] = set()  # a spreadsheet linked from two pages of the batch is one document
+    for job, result in fetched.pages:
+        if result.is_ok:
+            document = page_document(job, result)
+            if isinstance(document, Reject):
+                unreadable.append(document)
+            elif document.uri not in uris:
+                uris.add(document.uri)
+                raws[id(result)] = document
     rows, rejects = parse_batch(list(raws.values()), selectors, workers)
+    rejects = [*unreadable, *rejects]
     summary.timings.update({"fetch": fetched.seconds, "parse": time.perf_counter() - started})
     loaded = dict(zip(rows.column("uri"), rows.column("doc_id"), strict=True))
     states = []
@@ -315,11 +364,11 @@ def load_pages(
         count_fetches(summary.fetch_counts, job.source.name, [r])
         if r.requested:
             raw = raws.get(id(r))
-            states.append(
-                page_state(job.source.name, "article", r, raw and loaded.get(raw.uri), raw and raw.content_hash)
-            )
+            parent = job.parent.canonical if job.parent else None
+            doc_id, hashed = (loaded.get(raw.uri), raw.content_hash) if raw else (None, None)
+            states.append(page_state(job.source.name, "article", r, doc_id, hashed, parent_url=parent))
     summary.inputs += len(raws)
-    summary.rejects += failure_rejects(("article", r) for _, r in fetched.pages)
+    summary.rejects += failure_rejects(("attachment" if job.parent else "article", r) for job, r in fetched.pages)
     loader.add(rows, rejects, states)
     get_run_logger().info(
         "batch: %d pages fetched, %d articles parsed, %d rejected, %d failed",
@@ -328,6 +377,16 @@ def load_pages(
         len(rejects),
         sum(1 for _, r in fetched.pages if r.outcome not in NOT_FAILURES),
     )
+
+
+def page_document(job: Job, result: FetchResult) -> RawDocument | Reject:
+    """The document of a fetched page; an attachment's is its sheets as a table page (or a Reject saying why not)."""
+    if job.parent is None:
+        return raw_document(result, job.source)
+    try:
+        return spreadsheet_document(result, parent=job.parent, source_name=job.source.name, region=job.source.region)
+    except ParseError as exc:
+        return Reject(exc.uri, exc.stage, exc.reason)
 
 
 @flow(name="fetch-articles", log_prints=True)

@@ -91,6 +91,13 @@ class RunSummary:
             lines.append(f"  removed    {self.removals} pieces of text: {reasons}")
         for source, counts in sorted(self.fetch_counts.items()):
             lines.append(f"  fetched    {source}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+        blocked = {source: counts["blocked"] for source, counts in self.fetch_counts.items() if counts.get("blocked")}
+        if blocked:  # anti-bot challenge pages: never parsed; fetching from another host may get through
+            lines.append(
+                "  blocked    "
+                + ", ".join(f"{source} {n}" for source, n in sorted(blocked.items()))
+                + " page(s) behind an anti-bot challenge"
+            )
         if self.report:
             lines.append(f"  report     {self.report}")
         if self.timings:

@@ -108,6 +108,8 @@ class FetchState:
     content_hash: str | None = None
     doc_id: str | None = None
     error: str | None = None
+    family: str | None = None  # CMS family that read a list page
+    parent_url: str | None = None  # the page that links an attachment
 
 
 @dataclass(slots=True)
@@ -310,6 +312,8 @@ FETCH_STATE_COLUMNS = pa.schema(
         ("content_hash", pa.string()),
         ("doc_id", pa.string()),
         ("error", pa.string()),
+        ("family", pa.string()),
+        ("parent_url", pa.string()),
     ]
 )
 
@@ -344,8 +348,9 @@ def record_fetch_state(con: duckdb.DuckDBPyConnection, states: Sequence[FetchSta
         con.execute(
             """
             INSERT INTO fetch_log (url, source_name, kind, status, etag, last_modified, content_hash, doc_id, error,
-                                   attempts, first_seen, last_fetched)
-            SELECT url, source_name, kind, status, etag, last_modified, content_hash, doc_id, error, 1, $now, $now
+                                   attempts, first_seen, last_fetched, family, parent_url)
+            SELECT url, source_name, kind, status, etag, last_modified, content_hash, doc_id, error, 1, $now, $now,
+                   family, parent_url
             FROM _states
             ON CONFLICT (url) DO UPDATE SET status = excluded.status,
                 etag = coalesce(excluded.etag, fetch_log.etag),
@@ -353,6 +358,8 @@ def record_fetch_state(con: duckdb.DuckDBPyConnection, states: Sequence[FetchSta
                 content_hash = coalesce(excluded.content_hash, fetch_log.content_hash),
                 doc_id = coalesce(excluded.doc_id, fetch_log.doc_id),
                 error = excluded.error,
+                family = coalesce(excluded.family, fetch_log.family),
+                parent_url = coalesce(excluded.parent_url, fetch_log.parent_url),
                 attempts = CASE WHEN excluded.error IS NULL THEN 1 ELSE fetch_log.attempts + 1 END,
                 last_fetched = excluded.last_fetched
             """,

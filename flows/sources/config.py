@@ -28,7 +28,16 @@ SOURCE_KEYS = frozenset(
     }
 )
 FETCH_KEYS = frozenset(
-    {"user_agent", "timeout", "max_bytes", "max_retries", "backoff_seconds", "max_retry_after", "max_attempts"}
+    {
+        "user_agent",
+        "timeout",
+        "max_bytes",
+        "max_attachment_bytes",
+        "max_retries",
+        "backoff_seconds",
+        "max_retry_after",
+        "max_attempts",
+    }
 )
 
 
@@ -42,7 +51,8 @@ class Source:
 
     name: str
     start_urls: tuple[str, ...]
-    article_url_pattern: re.Pattern[str]
+    # Links that are articles; None: the CMS family's own article links (plain links: a URL-shape default).
+    article_url_pattern: re.Pattern[str] | None = None
     list_url_pattern: re.Pattern[str] | None = None
     rate_limit: float = 1.0  # requests per second to each of the source's hosts
     allowed_domains: tuple[str, ...] = ()  # hosts (and their subdomains) links and redirects may go to
@@ -69,6 +79,7 @@ class FetchSettings:
     user_agent: str = USER_AGENT
     timeout: float = 20.0  # seconds to connect and between bytes read
     max_bytes: int = 8 * 1024 * 1024  # article pages are ~100 KiB; anything this large is not an article
+    max_attachment_bytes: int = 20 * 1024 * 1024  # statistics spreadsheets linked from pages (.xls/.xlsx)
     max_retries: int = 3  # extra attempts within a run on timeouts, 5xx and 429
     backoff_seconds: float = 2.0  # first retry waits this long, then doubles
     max_retry_after: float = 120.0  # a longer Retry-After ends this run's attempts at the page
@@ -129,7 +140,7 @@ def parse_fetch_settings(table: Mapping[str, Any]) -> FetchSettings:
     values = {key: table.get(key, getattr(defaults, key)) for key in FETCH_KEYS}
     for key in ("timeout", "backoff_seconds", "max_retry_after"):
         values[key] = _positive_number(values[key], f"[fetch] {key}", allow_zero=key == "backoff_seconds")
-    for key in ("max_bytes", "max_retries", "max_attempts"):
+    for key in ("max_bytes", "max_attachment_bytes", "max_retries", "max_attempts"):
         if not isinstance(values[key], int) or values[key] < (0 if key == "max_retries" else 1):
             raise SourceConfigError(f"[fetch] {key} must be a positive integer, got {values[key]!r}")
     if not isinstance(values["user_agent"], str) or not values["user_agent"].strip():
@@ -157,6 +168,7 @@ def parse_source(entry: Any, position: int) -> Source:
     if not domains:
         domains = tuple(dict.fromkeys(urlsplit(u).hostname or "" for u in start_urls))
     list_pattern = entry.get("list_url_pattern")
+    article_pattern = entry.get("article_url_pattern")
     max_pages = entry.get("max_list_pages", 5)
     if not isinstance(max_pages, int) or isinstance(max_pages, bool) or max_pages < 1:
         raise SourceConfigError(f"{where}: max_list_pages must be a positive integer, got {max_pages!r}")
@@ -166,7 +178,9 @@ def parse_source(entry: Any, position: int) -> Source:
     return Source(
         name=name,
         start_urls=start_urls,
-        article_url_pattern=_regex(entry.get("article_url_pattern"), f"{where}: article_url_pattern"),
+        article_url_pattern=(
+            _regex(article_pattern, f"{where}: article_url_pattern") if article_pattern is not None else None
+        ),
         list_url_pattern=_regex(list_pattern, f"{where}: list_url_pattern") if list_pattern is not None else None,
         rate_limit=_positive_number(entry.get("rate_limit", 1.0), f"{where}: rate_limit"),
         allowed_domains=tuple(d.lower().lstrip(".") for d in domains),

@@ -1,4 +1,7 @@
-"""HTTP for the crawler: canonical URLs, robots.txt, per-host pacing, retries, link discovery.
+"""HTTP for the crawler: canonical URLs, robots.txt, per-host pacing, retries, challenge pages, form POSTs.
+
+Which links of a page are articles and which pages come next is discovery's (flows/sources/discovery.py and
+the CMS families in flows/sources/families/).
 
 One `WebClient` serves a whole run: it keeps a session (cookie jar) and a token bucket per host, so pages
 of one host are never requested faster than the host's limit, whichever thread asks. Every request either
@@ -14,22 +17,20 @@ import os
 import re
 import threading
 import time
-import urllib.robotparser
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from posixpath import normpath
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import courlan
-import lxml.etree
-import lxml.html
 import requests
+from protego import Protego
 from urllib3.exceptions import NameResolutionError
 
+from flows.sources.challenge import CHALLENGE_STATUSES, PEEK_BYTES, challenge_error, is_challenge
 from flows.sources.config import FetchSettings, Source, SourcesConfig, load_sources
-from parsers.decode import decode_bytes
-from parsers.records import ParseError, RawDocument
+from parsers.records import RawDocument
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ FEED_ROOT = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 FEED_TYPES = frozenset(
     {"application/xml", "text/xml", "application/rss+xml", "application/atom+xml", "application/rdf+xml"}
+    | {"application/json", "text/json", "text/javascript", "application/javascript"}  # list APIs (gkmlpt)
 )
 SNIFFED_TYPES = frozenset({None, "application/octet-stream", "text/plain"})  # servers that mislabel pages
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -132,21 +134,6 @@ def page_kind(content: bytes) -> str:
     return kinds.get(root, "html")
 
 
-def extract_links(content: bytes, *, base_url: str, http_charset: str | None = None) -> list[Link]:
-    """Links of a list page, RSS/Atom feed or sitemap, in document order, one per canonical URL."""
-    kind = page_kind(content)
-    if kind == "html":
-        found = html_links(decode_bytes(content, uri=base_url, http_charset=http_charset, is_html=True), base_url)
-    else:
-        found = feed_links(content, base_url, kind)
-    unique: dict[str, Link] = {}
-    for link in found:
-        first = unique.setdefault(link.canonical, link)
-        if len(link.url) < len(first.url):  # request the plain spelling, not the one with tracking parameters
-            unique[link.canonical] = Link(link.url, link.canonical, first.date or link.date, first.is_list)
-    return list(unique.values())
-
-
 def make_link(href: str, base_url: str, *, found_date: date | None = None, is_list: bool = False) -> Link | None:
     """An absolute http(s) Link for an href, or None for javascript:, mailto:, fragments and junk."""
     href = href.strip()
@@ -159,97 +146,6 @@ def make_link(href: str, base_url: str, *, found_date: date | None = None, is_li
         return Link(url, canonical_url(url), found_date or url_date(url), is_list)
     except ValueError:  # "http://[bad" and other unparseable hrefs: one broken link, not a broken page
         return None
-
-
-def html_links(html: str, base_url: str) -> Iterator[Link]:
-    """Anchors of an HTML list page, with the date printed next to each, plus scripted pager pages."""
-    root = lxml.html.document_fromstring(XML_DECLARATION.sub("", html) or "<html></html>")
-    base = root.xpath("string(//base/@href)").strip()
-    base_url = urljoin(base_url, base) if base else base_url
-    for element in root.iter("a", "script"):  # document order: records of a column come before its sidebar
-        if element.tag == "a":
-            link = make_link(element.get("href") or "", base_url, found_date=entry_date(element))
-            if link:
-                yield link
-        elif "<record" in (element.text or ""):
-            # Hanweb column pages carry their first records as CDATA <li> items in <script type="text/xml">.
-            for chunk in re.findall(r"<!\[CDATA\[(.*?)\]\]>", element.text or "", re.DOTALL):
-                if "href" in chunk:
-                    yield from html_links(f"<html><body>{chunk}</body></html>", base_url)
-    yield from pager_links(html, base_url)
-
-
-def entry_date(anchor: lxml.html.HtmlElement) -> date | None:
-    """The date printed in the list entry (li, tr, div) that holds only this link."""
-    node = anchor
-    for _ in range(3):
-        parent = node.getparent()
-        if parent is None or parent.tag in ("body", "ul", "ol", "table", "tbody"):
-            return None
-        if len(parent.xpath(".//a")) > 1:
-            return None
-        found = text_date(parent.text_content())
-        if found:
-            return found
-        node = parent
-    return None
-
-
-def pager_links(html: str, base_url: str) -> Iterator[Link]:
-    """index_1.html … index_{n-1}.html for a TRS createPageHTML(n, current, "index", "html") pager."""
-    match = TRS_PAGER.search(html)
-    if not match:
-        return
-    pages, stem, ext = min(int(match[1]), MAX_PAGER_PAGES), match[3], match[4]
-    for n in range(1, pages):
-        link = make_link(f"{stem}_{n}.{ext}", base_url, is_list=True)
-        if link:
-            yield link
-
-
-def feed_links(content: bytes, base_url: str, kind: str) -> Iterator[Link]:
-    """Item links of an RSS or Atom feed, or the locations of a sitemap (index)."""
-    parser = lxml.etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
-    root = lxml.etree.fromstring(content, parser=parser)
-    if root is None:
-        return
-    for element in root.iter():
-        if not isinstance(element.tag, str):
-            continue
-        tag = lxml.etree.QName(element).localname
-        if kind == "rss" and tag == "item":
-            href, when = _child_text(element, "link"), _child_text(element, "pubDate", "date")
-        elif kind == "atom" and tag == "entry":
-            href = next((a.get("href", "") for a in element if _local(a) == "link" and a.get("rel") != "self"), "")
-            when = _child_text(element, "published", "updated")
-        elif kind in ("sitemap", "sitemapindex") and tag in ("url", "sitemap"):
-            href, when = _child_text(element, "loc"), _child_text(element, "lastmod")
-        else:
-            continue
-        link = make_link(href, base_url, found_date=feed_date(when), is_list=tag == "sitemap")
-        if link:
-            yield link
-
-
-def _local(element: lxml.etree._Element) -> str:
-    return lxml.etree.QName(element).localname if isinstance(element.tag, str) else ""
-
-
-def _child_text(element: lxml.etree._Element, *names: str) -> str:
-    for child in element:
-        if _local(child) in names and child.text:
-            return str(child.text).strip()
-    return ""
-
-
-def feed_date(text: str) -> date | None:
-    """Date of an RSS pubDate (RFC 822), an Atom/sitemap timestamp (ISO 8601) or any written date."""
-    if not text:
-        return None
-    try:
-        return email.utils.parsedate_to_datetime(text).date()
-    except (TypeError, ValueError, IndexError):
-        return text_date(text)
 
 
 # --- politeness ----------------------------------------------------------------------------------
@@ -284,7 +180,7 @@ class TokenBucket:
 class RobotsRules:
     """What robots.txt allows our user agent on one host."""
 
-    parser: urllib.robotparser.RobotFileParser | None  # None: everything allowed
+    parser: Protego | None  # None: everything allowed
     crawl_delay: float | None = None
     # robots.txt unreachable (5xx, 429, network): RFC 9309 says assume everything disallowed. The host's
     # pages then fail with this result's outcome and error, so the run reports them and retries next time.
@@ -297,27 +193,23 @@ class RobotsRules:
     def allows(self, url: str, user_agent: str) -> bool:
         if self.disallow_all:
             return False
-        return self.parser is None or self.parser.can_fetch(user_agent, url)
+        return self.parser is None or bool(self.parser.can_fetch(url, robots_token(user_agent)))
 
 
-CRAWL_DELAY_LINE = re.compile(r"^\s*crawl-delay\s*:\s*([0-9.]+)", re.IGNORECASE | re.MULTILINE)
+def robots_token(user_agent: str) -> str:
+    """The product token robots.txt groups are matched on: `civic-ingest` of `civic-ingest/0.1 (…)`."""
+    return user_agent.split("/", 1)[0].split()[0] if user_agent.strip() else "*"
 
 
 def parse_robots(text: str, user_agent: str) -> RobotsRules:
-    """RobotsRules from robots.txt text (fractional Crawl-delay values too, which robotparser drops)."""
-    parser = urllib.robotparser.RobotFileParser()
-    parser.parse(text.splitlines())
-    declared = parser.crawl_delay(user_agent)
-    delay = float(declared) if declared is not None else None
+    """RobotsRules from robots.txt text (Protego: `*` and `$` wildcards, longest match, fractional Crawl-delay)."""
+    parser = Protego.parse(text)
+    declared = parser.crawl_delay(robots_token(user_agent))
+    delay = float(declared) if declared else None
     if delay is None:
-        # robotparser only reads whole seconds; take a fractional value from the group that applies.
-        token = user_agent.split("/", 1)[0].lower()
-        for group in re.split(r"(?im)^(?=\s*user-agent\s*:)", text):
-            agents = re.findall(r"(?im)^\s*user-agent\s*:\s*(\S+)", group)
-            match = CRAWL_DELAY_LINE.search(group)
-            if match and any(a == "*" or a.lower() in token for a in agents):
-                delay = float(match[1])
-                break
+        rate = parser.request_rate(robots_token(user_agent))  # Request-rate: 1/5 is a Crawl-delay of 5 s
+        if rate and rate.requests:
+            delay = rate.seconds / rate.requests
     return RobotsRules(parser, crawl_delay=delay or None)
 
 
@@ -328,7 +220,8 @@ class FetchResult:
 
     url: str  # as requested
     canonical: str
-    outcome: str  # 200 | 304 | 3xx | 4xx | 5xx | network_error | too_large | robots_blocked | skipped_non_html
+    # 200 | 304 | 3xx | 4xx | 5xx | network_error | too_large | robots_blocked | skipped_non_html | blocked (challenge)
+    outcome: str
     status: int | None = None  # last HTTP status; None when no response came
     final_url: str = ""  # after redirects
     content: bytes = b""
@@ -470,7 +363,63 @@ class WebClient:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        return self._get(url, allowed=allowed, headers=headers, accept="list" if accept_feeds else "html")
+        accept = "list" if accept_feeds else "html"
+        return unless_challenge(self._get(url, allowed=allowed, headers=headers, accept=accept))
+
+    def fetch_attachment(
+        self, url: str, *, allowed: Callable[[str], bool], max_bytes: int | None = None
+    ) -> FetchResult:
+        """GET a document linked from a page (a spreadsheet): same politeness, any type, size-capped."""
+        limit = max_bytes or self.settings.max_attachment_bytes
+        return unless_challenge(self._get(url, allowed=allowed, accept="any", max_bytes=limit))
+
+    def post(
+        self, url: str, data: Mapping[str, str], *, allowed: Callable[[str], bool], accept: str = "any"
+    ) -> FetchResult:
+        """POST a form (Hanweb's dataproxy.jsp) politely: robots, the host's pacing, retries; no redirects."""
+        canonical = canonical_url(url)
+        retries = 0
+        while True:
+            try:
+                rules = self.robots(url)
+                if rules.unreachable is not None:
+                    failed = rules.unreachable
+                    raise _Stop(failed.outcome, f"robots.txt unreachable: {failed.error}", failed.status)
+                if not rules.allows(url, self.settings.user_agent):
+                    raise _Stop("robots_blocked", f"disallowed by robots.txt: {url}")
+                self._bucket(url).acquire()
+                response = self._send_form(url, data)
+                with response:
+                    if response.is_redirect:
+                        raise _Stop("3xx", "a form post was redirected", response.status_code)
+                    result = self._read(response, url, canonical, url, accept, self.settings.max_bytes, retries)
+                return unless_challenge(result)
+            except _Stop as stop:
+                requested = stop.outcome != "robots_blocked"
+                return FetchResult(
+                    url, canonical, stop.outcome, stop.status, error=stop.error, retries=retries, requested=requested
+                )
+            except _Retry as retry:
+                delay = self.settings.backoff_seconds * 2**retries if retry.delay is None else retry.delay
+                if retries >= self.settings.max_retries or delay > self.settings.max_retry_after:
+                    error = retry.error if retries == 0 else f"{retry.error} (after {retries} retries)"
+                    return FetchResult(url, canonical, retry.outcome, retry.status, error=error, retries=retries)
+                time.sleep(delay)
+                retries += 1
+
+    def _send_form(self, url: str, data: Mapping[str, str]) -> requests.Response:
+        try:
+            return self._session(url).post(
+                url, data=dict(data), timeout=self.settings.timeout, stream=True, allow_redirects=False
+            )
+        except requests.Timeout as exc:
+            raise _Retry("network_error", f"timeout after {self.settings.timeout:.0f}s", None, None) from exc
+        except requests.ConnectionError as exc:
+            if _is_dns_failure(exc):
+                raise _Stop("network_error", f"DNS lookup failed for {urlsplit(url).hostname}") from exc
+            raise _Retry("network_error", f"connection failed: {_reason(exc)}", None, None) from exc
+        except requests.RequestException as exc:
+            raise _Stop("network_error", f"request failed: {_reason(exc)}") from exc
 
     def _get(
         self,
@@ -581,6 +530,8 @@ class WebClient:
             return FetchResult(
                 url, canonical, "304", status, final_url, etag=etag, last_modified=last_modified, retries=retries
             )
+        if status >= 300 and status in CHALLENGE_STATUSES:  # issue 14: a challenge is not a plain error
+            _stop_if_challenge(response, status)
         if status in RETRY_STATUSES:
             delay = retry_after_seconds(response.headers.get("Retry-After"))
             raise _Retry(f"{status // 100}xx", f"HTTP {status} {response.reason or ''}".strip(), status, delay)
@@ -621,6 +572,31 @@ class WebClient:
         )
 
 
+def _stop_if_challenge(response: requests.Response, status: int) -> None:
+    """Raise a final `blocked` answer when an error response is an anti-bot challenge page."""
+    try:
+        head = next(response.iter_content(PEEK_BYTES), b"")
+    except requests.RequestException:
+        return
+    if is_challenge(head, status):
+        raise _Stop("blocked", challenge_error(status), status)
+
+
+def unless_challenge(result: FetchResult) -> FetchResult:
+    """The result, or a `blocked` one when its page is an anti-bot challenge (served with 200 or 202)."""
+    if not result.is_ok or not is_challenge(result.content, result.status):
+        return result
+    return FetchResult(
+        result.url,
+        result.canonical,
+        "blocked",
+        result.status,
+        result.final_url,
+        error=challenge_error(result.status),
+        retries=result.retries,
+    )
+
+
 def _host_key(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc.lower()}"
@@ -657,7 +633,8 @@ def is_wanted_type(media_type: str | None, head: bytes, accept: str) -> bool:
     start = head.lstrip()[:512].lower()
     if start.startswith(b"%pdf") or start.startswith(b"pk\x03\x04"):
         return False
-    return b"<html" in start or b"<!doctype html" in start or (accept_feeds and page_kind(head) != "html")
+    is_list_data = accept_feeds and (page_kind(head) != "html" or start[:1] in (b"{", b"["))  # feeds, JSON
+    return b"<html" in start or b"<!doctype html" in start or is_list_data
 
 
 def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -673,92 +650,6 @@ def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> fl
         return None
     current = now or datetime.now(when.tzinfo)
     return max(0.0, (when - current).total_seconds())
-
-
-# --- discovery -----------------------------------------------------------------------------------
-@dataclass(slots=True)
-class Discovery:
-    """What a source's list pages gave: article links to fetch, and every list request made."""
-
-    source: str
-    articles: list[Link] = field(default_factory=list)
-    lists: list[FetchResult] = field(default_factory=list)
-
-
-def discover_articles(
-    client: WebClient,
-    source: Source,
-    *,
-    validators: Mapping[str, tuple[str | None, str | None]] | None = None,
-    max_pages: int | None = None,
-    since: date | None = None,
-    until: date | None = None,
-) -> Discovery:
-    """Article links of a source from its start URLs and up to `max_pages` list pages from each.
-
-    Lists seen before are asked for with their validators (a 304 yields no links: nothing changed). With
-    `since`, pagination stops at a list page whose dated entries are all older; links dated outside
-    `since`..`until` are left out.
-    """
-    validators = validators or {}
-    found = Discovery(source.name)
-    seen_articles: set[str] = set()
-    seen_lists: set[str] = set()
-    for start in source.start_urls:
-        queue = [make_link(start, start, is_list=True) or Link(start, canonical_url(start))]
-        pages = 0
-        while queue and pages < (max_pages or source.max_list_pages):
-            page = queue.pop(0)
-            if page.canonical in seen_lists:
-                continue
-            seen_lists.add(page.canonical)
-            pages += 1
-            etag, modified = validators.get(page.canonical, (None, None))
-            result = client.fetch(page.url, allowed=source.allows, etag=etag, last_modified=modified, accept_feeds=True)
-            found.lists.append(result)
-            if not result.is_ok:
-                continue
-            try:
-                base = result.final_url or page.url
-                links = extract_links(result.content, base_url=base, http_charset=result.charset)
-            except (ParseError, ValueError, lxml.etree.LxmlError) as exc:
-                found.lists[-1] = _failed(result, f"unreadable list page: {exc}")
-                continue
-            articles = [link for link in links if is_article_link(link, source)]
-            for link in articles:
-                if link.canonical not in seen_articles and _in_range(link.date, since, until):
-                    seen_articles.add(link.canonical)
-                    found.articles.append(link)
-            dated = [link.date for link in articles if link.date]
-            if since and dated and max(dated) < since:
-                continue  # this page is older than the range: the pages after it are older still
-            queue += [link for link in links if _is_next_list(link, source) and link.canonical not in seen_lists]
-    return found
-
-
-def is_article_link(link: Link, source: Source) -> bool:
-    """An article of this source: inside its domains and matching its article pattern."""
-    return source.allows(link.url) and bool(source.article_url_pattern.search(link.url))
-
-
-def _is_next_list(link: Link, source: Source) -> bool:
-    if not source.allows(link.url):
-        return False
-    if link.is_list:
-        return True
-    return bool(source.list_url_pattern and source.list_url_pattern.search(link.url))
-
-
-def _in_range(day: date | None, since: date | None, until: date | None) -> bool:
-    if day is None:
-        return True
-    return not ((since and day < since) or (until and day > until))
-
-
-def _failed(result: FetchResult, error: str) -> FetchResult:
-    return FetchResult(
-        result.url, result.canonical, "unreadable", result.status, result.final_url, error=error, retries=result.retries
-    )
 
 
 def raw_document(result: FetchResult, source: Source | None) -> RawDocument:
@@ -795,3 +686,12 @@ def fetch_one(url: str, *, sources: SourcesConfig | None = None) -> RawDocument:
     if not result.is_ok:
         raise FetchError(result.error or result.outcome)
     return raw_document(result, source)
+
+
+def __getattr__(name: str) -> object:
+    """Discovery moved to flows/sources/discovery.py (issue 14); old imports from here keep working."""
+    if name in ("discover_articles", "Discovery"):
+        from flows.sources import discovery
+
+        return getattr(discovery, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
