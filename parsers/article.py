@@ -48,6 +48,12 @@ def parse_document(
         raise ParseError(raw.uri, "clean", f"no article body: {body_chars} characters left after cleaning")
     doc_id = document_id(raw.uri)
     sections, paragraphs = build_outline(doc_id, blocks)
+    covered = covered_keys(tables)
+    if tables:  # rows of a statistics table are table rows, whatever markup carried them
+        paragraphs = tuple(
+            replace(p, kind="table_row") if p.kind == "paragraph" and is_table_paragraph(p, covered) else p
+            for p in paragraphs
+        )
     published, outlet, author = parse_metadata_lines(cleaned.metadata_lines)
     title = cleaned.title or ""
     body = "\n".join(p.text for p in paragraphs)
@@ -76,7 +82,6 @@ def parse_document(
         removals=cleaned.removals + tuple(duplicates) + zone_removals,
         char_count=len(body),
     )
-    covered = covered_keys(tables)
     texts = figure_texts(title, blocks, sections, paragraphs)
     prose = [p for p in texts if not is_table_paragraph(p, covered)] if tables else texts
     indicators = find_indicators(

@@ -482,8 +482,8 @@ FETCHED_PAGES = "pages AS (SELECT doc_id, regexp_extract(uri, '^[A-Za-z]+://([^/
 def sweep_host_boilerplate(con: duckdb.DuckDBPyConnection, *, min_pages: int = HOST_BOILERPLATE_MIN_PAGES) -> int:
     """Remove paragraphs that repeat across `min_pages` or more fetched pages of one host; returns how many.
 
-    Each removed paragraph (and any figure read from it) leaves a `host_boilerplate` row in cleaning_log,
-    all in one transaction. Idempotent: a second sweep finds nothing new.
+    A table row or a paragraph a figure was read from is data, never boilerplate. Each removed paragraph
+    leaves a `host_boilerplate` row in cleaning_log, all in one transaction. Idempotent: a second sweep finds nothing new.
 
     Paragraphs are compared by a 64-bit hash of their text within one host, so every step is a grouping or
     a join on integers that spills to disk under the writer's memory limit. Grouping the texts themselves,
@@ -498,6 +498,9 @@ def sweep_host_boilerplate(con: duckdb.DuckDBPyConnection, *, min_pages: int = H
             WITH {FETCHED_PAGES}
             SELECT host, h FROM (
                 SELECT DISTINCT pages.host, hash(p.text) AS h, p.doc_id FROM paragraphs p JOIN pages USING (doc_id)
+                -- Data is never furniture: a table row, or a line a figure was read from, repeated on a report
+                -- page and its spreadsheet attachment (or reposts) stays.
+                WHERE p.kind <> 'table_row' AND p.paragraph_id NOT IN (SELECT paragraph_id FROM indicators)
             )
             GROUP BY ALL HAVING count(*) >= ?
             """,

@@ -150,6 +150,16 @@ def test_a_linked_spreadsheet_is_fetched_and_kept_with_its_page(crawl: Crawl) ->
     assert "<th>指标</th><th>单位</th>" in html and "<td>基金会</td><td>个</td><td>149</td><td>142</td>" in html
     assert "2024年1季度民政统计数据.xlsx</title>" in html and 'content="2024-04-25"' in html
     assert html.count("<tr>") == len(STATS_ROWS) + 1 and "<caption>说明</caption>" in html  # both sheets
+    # Loaded as a document of its own whose rows are figures of the statistics table, one per data row.
+    figures = crawl.query(
+        "SELECT i.metric_code, i.value, i.unit, i.origin FROM indicators i JOIN documents d USING (doc_id)"
+        " WHERE d.uri = ? ORDER BY i.ordinal",
+        [workbook],
+    )
+    assert {origin for *_, origin in figures} == {"table"}
+    assert [(value, unit) for _, value, unit, _ in figures] == [(float(r[2]), r[1]) for r in STATS_ROWS[1:]]
+    codes = {value: code for code, value, _, _ in figures}
+    assert codes[23810.0] == "urban_dibao_persons" and codes[8968.0] == "social_orgs_total"
 
 
 def test_a_second_run_downloads_no_article_that_did_not_change(crawl: Crawl) -> None:

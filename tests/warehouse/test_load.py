@@ -224,6 +224,37 @@ def _page(uri: str, paragraphs: list[str]) -> Article:
     )
 
 
+def test_table_rows_and_figures_repeated_across_pages_are_data_not_boilerplate(tmp_path: Path) -> None:
+    """A report page, its spreadsheet and a reading of it print the same rows: data, never swept."""
+    from parsers.article import parse_document
+    from parsers.records import RawDocument
+
+    table = "<table><tr><th>指标</th><th>单位</th><th>数量</th></tr><tr><td>城市低保人数</td><td>人</td><td>23810</td></tr></table>"
+    footer = "<p>本网站所载文章仅供参考，转载请注明出处，如有侵权请与本站联系删除。</p>"
+    pages = [
+        parse_document(
+            RawDocument(
+                f"http://mz.example.gov.cn/tjsj/{n}.html",
+                f"<html><head><title>2024年1季度民政统计数据{n}</title></head><body><div class='TRS_Editor'>"
+                f"<p>第{n}份统计材料的说明文字，数据如下表所示，供社会各界参考使用。</p>{table}{footer}</div></body></html>".encode(),
+                True,
+                source_name="site",
+            )
+        )
+        for n in range(3)
+    ]
+    con = connect(tmp_path / "w.duckdb")
+    try:
+        upsert_batch(con, pages)
+        assert sweep_host_boilerplate(con) == 3  # the footer, once on each page
+        swept = con.execute("SELECT DISTINCT text FROM cleaning_log WHERE reason = 'host_boilerplate'").fetchall()
+        assert [t for (t,) in swept] == ["本网站所载文章仅供参考，转载请注明出处，如有侵权请与本站联系删除。"]
+        figures = con.execute("SELECT count(*) FROM indicators WHERE metric_code = 'urban_dibao_persons'").fetchone()
+        assert figures == (3,)
+    finally:
+        con.close()
+
+
 def test_paragraphs_repeated_across_pages_of_one_host_are_swept_as_boilerplate(tmp_path: Path) -> None:
     notice = "本网站所载文章仅供参考，转载请注明出处，如有侵权请与本站联系删除。"
     pages = [
