@@ -7,6 +7,8 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = os.environ.get("CIVIC_DB", "warehouse.duckdb")
+# A DuckLake warehouse (CIVIC_DB=ducklake:postgres:…) keeps its Parquet files here; needed when the lake is created.
+LAKE_DATA = os.environ.get("CIVIC_LAKE_DATA") or None
 DEFAULT_SEEDS = os.environ.get("CIVIC_SEEDS", str(PROJECT_ROOT / "seeds"))
 DEFAULT_SOURCES = os.environ.get("CIVIC_SOURCES", str(PROJECT_ROOT / "sources.toml"))
 METRICS_FILE = os.environ.get("CIVIC_METRICS")  # extra metric vocabulary, tried before the shipped one

@@ -29,7 +29,18 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 def stats(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """What the warehouse holds: table sizes, articles by province, top metrics, last runs."""
+    """What the warehouse holds: table sizes, articles by province, top metrics, last runs.
+
+    Read in one transaction: on a lake that writers commit to meanwhile, every figure is of one snapshot.
+    """
+    con.execute("BEGIN TRANSACTION")
+    try:
+        return _stats(con)
+    finally:
+        con.execute("ROLLBACK")
+
+
+def _stats(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     return {
         "tables": table_counts(con),
         "articles_by_province": con.execute(
