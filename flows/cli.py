@@ -128,7 +128,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from flows.sources.seeds import InputError
 
     try:
-        summary = ingest_files(paths=args.paths or None, db=args.db, workers=args.workers, **_shard(args))
+        summary = ingest_files(
+            paths=args.paths or None, db=args.db, workers=args.workers, batch_size=args.batch_size, **_shard(args)
+        )
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -326,6 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--db", default=settings.DEFAULT_DB, help=WAREHOUSE_HELP)
     ingest.add_argument("--workers", type=int, default=None, help="parser processes (default: all cores)")
     ingest.add_argument("--shard", type=_shard_arg, metavar="K/N", help="only shard K (0..N-1) of the files")
+    ingest.add_argument(
+        "--batch-size", type=_positive_int, default=500, help="files read and parsed per batch (default: %(default)s)"
+    )
     ingest.set_defaults(func=cmd_ingest, needs_prefect=True)
 
     fetch = sub.add_parser("fetch", help="fetch new articles from the sites in sources.toml")

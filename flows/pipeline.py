@@ -161,11 +161,11 @@ class BatchLoader:
     are added and loaded.
     """
 
-    def __init__(self, warehouse: Warehouse | str, summary: RunSummary, *, flush_rows: int = LOAD_FLUSH_ROWS) -> None:
+    def __init__(self, warehouse: Warehouse | str, summary: RunSummary, *, flush_rows: int | None = None) -> None:
         self.owned = isinstance(warehouse, str)
         self.warehouse = open_run_warehouse(warehouse) if isinstance(warehouse, str) else warehouse
         self.summary = summary
-        self.flush_rows = flush_rows
+        self.flush_rows = flush_rows or settings.LOAD_FLUSH_ROWS or LOAD_FLUSH_ROWS
         self.rows: list[ArticleRows] = []
         self.rejects: list[Reject] = []
         self.states: list[FetchState] = []
