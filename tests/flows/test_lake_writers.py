@@ -8,6 +8,7 @@ corpus holds, however the writers interleave, and after a writer is SIGKILLed an
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -94,6 +95,19 @@ def lake_contents(lake: LakeTarget) -> dict[str, list[tuple[Any, ...]]]:
     con = open_warehouse(lake.url).reader()
     try:
         return contents(con)
+    finally:
+        con.close()
+
+
+def report_files(lake: LakeTarget) -> list[str]:
+    """The data and delete files the lake's catalog references."""
+    con = open_warehouse(lake.url).reader()
+    try:
+        tables = [
+            t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'lake'").fetchall()
+        ]
+        sql = "SELECT data_file, delete_file FROM ducklake_list_files('lake', ?)"
+        return [f for t in tables for row in con.execute(sql, [t]).fetchall() for f in row if f]
     finally:
         con.close()
 
@@ -228,3 +242,18 @@ def test_a_writer_killed_mid_run_and_run_again_leaves_the_same_rows(
     assert lake_contents(lake) == {t: single_file[t] for t in TABLES}
     counts = re.search(r"articles\s+(\d+) new, 0 updated, (\d+) unchanged", out)
     assert counts and int(counts[2]) >= committed and int(counts[1]) + int(counts[2]) == CORPUS_PAGES, out
+
+    # Maintenance afterwards (what the nightly deployment runs): files merged, the killed run's leftovers gone.
+    done = subprocess.run(
+        [str(CLI), "lake", "maintain", "--db", lake.url, "--keep-hours", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["data_files_after"] < report["data_files_before"]
+    referenced = {Path(f).name for f in report_files(lake)}
+    assert {p.name for p in lake.data.rglob("*.parquet")} == referenced, "every file left in the folder is in use"
+    assert lake_contents(lake) == {t: single_file[t] for t in TABLES}

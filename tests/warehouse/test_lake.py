@@ -242,3 +242,18 @@ def test_maintenance_merges_small_files_and_expires_old_snapshots(
         assert {t: content(lakehouse.connection, t) for t in PUBLIC_TABLES} == before
         again = lakehouse.maintain(keep_hours=0)
         assert again["data_files_after"] == done["data_files_after"]
+
+
+def test_export_reads_the_lake(lake: LakeTarget, tmp_path: Path, seed_articles: list[Article]) -> None:
+    from warehouse.queries import export_parquet
+
+    with open_lake(lake) as writer:
+        writer.load(seed_articles)
+        reader = writer.reader()
+        try:
+            written = export_parquet(reader, tmp_path / "out")
+        finally:
+            reader.close()
+        counts = table_counts(writer.connection)
+    exported = {p.stem: duckdb.sql(f"SELECT count(*) FROM '{p}'").fetchone()[0] for p in written}  # type: ignore[index]
+    assert exported == counts and exported["indicators"] > 0

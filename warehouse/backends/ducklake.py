@@ -32,7 +32,7 @@ import duckdb
 
 from warehouse.backends.base import Warehouse
 from warehouse.load import ArticleRows, FetchState, LoadResult, Reject, link_reposts_committed, repair_duplicates
-from warehouse.schema import WRITER_SETTINGS, applied_versions, migrate, rollback
+from warehouse.schema import WRITER_SETTINGS, applied_versions, migrate
 
 T = TypeVar("T")
 LOG = logging.getLogger(__name__)
@@ -217,26 +217,36 @@ class DuckLake(Warehouse):
     # --- maintenance -------------------------------------------------------------------------------------
 
     def maintain(self, *, keep_hours: float = 24.0) -> dict[str, Any]:
-        """Flush inlined rows to Parquet, merge small adjacent files, expire old snapshots and delete their files.
+        """Flush inlined rows to Parquet, merge small adjacent files, expire old snapshots, delete their files and
+        the files of transactions that never committed.
 
         Snapshots younger than `keep_hours` stay (readers and time travel may still use them), and so do the
         files they reference.
         """
         con = self.connection
-        older_than = datetime.now() - timedelta(hours=keep_hours)
+
+        def older_than() -> datetime:  # taken at each step: the merge's own replaced files count from the merge
+            return datetime.now() - timedelta(hours=keep_hours)
+
         before = self._files(con)
         done: dict[str, Any] = {"backend": self.backend, "warehouse": self.name, "data_files_before": before}
         retry_conflicts(lambda: con.execute(f"CALL ducklake_flush_inlined_data('{ALIAS}')"), what="flush")
         retry_conflicts(lambda: con.execute(f"CALL ducklake_merge_adjacent_files('{ALIAS}')"), what="merge")
         expired = con.execute(
-            f"CALL ducklake_expire_snapshots('{ALIAS}', older_than => ?::TIMESTAMPTZ)", [older_than]
+            f"CALL ducklake_expire_snapshots('{ALIAS}', older_than => ?::TIMESTAMPTZ)", [older_than()]
         ).fetchall()
         cleaned = con.execute(
-            f"CALL ducklake_cleanup_old_files('{ALIAS}', older_than => ?::TIMESTAMPTZ)", [older_than]
+            f"CALL ducklake_cleanup_old_files('{ALIAS}', older_than => ?::TIMESTAMPTZ)", [older_than()]
+        ).fetchall()
+        # Files no snapshot ever referenced: written by a transaction that never committed (a writer killed
+        # mid-load). Only older ones: a younger file may belong to a transaction still running.
+        orphans = con.execute(
+            f"CALL ducklake_delete_orphaned_files('{ALIAS}', older_than => ?::TIMESTAMPTZ)", [older_than()]
         ).fetchall()
         done.update(
             snapshots_expired=len(expired),
             files_deleted=len(cleaned),
+            orphaned_files_deleted=len(orphans),
             data_files_after=self._files(con),
             snapshots=self._count(con, f"SELECT count(*) FROM ducklake_snapshots('{ALIAS}')"),
             schema_versions=sorted(applied_versions(con, self.backend)),
@@ -258,4 +268,4 @@ class DuckLake(Warehouse):
         return int(row[0]) if row else 0
 
 
-__all__ = ["DuckLake", "LakeError", "is_lake", "load_extensions", "retry_conflicts", "rollback"]
+__all__ = ["DuckLake", "LakeError", "is_lake", "load_extensions", "retry_conflicts"]
