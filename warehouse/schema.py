@@ -33,7 +33,7 @@ class Migration:
     sql: str
 
 
-def migrations(backend: str = "duckdb") -> list[Migration]:
+def migrations(backend: str = "duckdb", folder: Path | None = None) -> list[Migration]:
     """All migrations shipped with the package, in order (files NNN_name.sql, never edited once released).
 
     For `backend="ducklake"` a file NNN_name.ducklake.sql, where one exists, stands in for NNN_name.sql;
@@ -41,7 +41,8 @@ def migrations(backend: str = "duckdb") -> list[Migration]:
     """
     found: dict[int, Migration] = {}
     variants: dict[int, str] = {}
-    for entry in resources.files("warehouse").joinpath("migrations").iterdir():
+    entries = folder.iterdir() if folder else resources.files("warehouse").joinpath("migrations").iterdir()
+    for entry in entries:
         match = re.fullmatch(r"(\d{3})_(\w+)\.sql", entry.name)
         if match:
             found[int(match[1])] = Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8"))

@@ -76,6 +76,23 @@ def test_a_migration_of_views_and_new_columns_runs_on_a_lake_as_written() -> Non
     assert [s.split()[0] for s in for_lake(sql).split(";\n") if s] == ["ALTER", "CREATE", "UPDATE"]
 
 
+def test_a_ducklake_variant_file_stands_in_for_its_migration_on_a_lake(tmp_path: Path) -> None:
+    (tmp_path / "001_tags.sql").write_text(
+        "CREATE TABLE tags (tag VARCHAR PRIMARY KEY);\nCREATE INDEX t ON tags (tag);"
+    )
+    (tmp_path / "002_upsert.sql").write_text("INSERT INTO tags VALUES ('a') ON CONFLICT DO NOTHING;")
+    (tmp_path / "002_upsert.ducklake.sql").write_text(
+        "INSERT INTO tags SELECT 'a' WHERE NOT EXISTS (SELECT 1 FROM tags WHERE tag = 'a');"
+    )
+    on_file = migrations(folder=tmp_path)
+    on_lake = migrations("ducklake", folder=tmp_path)
+    assert (
+        [(m.version, m.name) for m in on_lake] == [(m.version, m.name) for m in on_file] == [(1, "tags"), (2, "upsert")]
+    )
+    assert "ON CONFLICT" in on_file[1].sql and "NOT EXISTS" in on_lake[1].sql
+    assert on_lake[0].sql.strip() == "CREATE TABLE tags (tag VARCHAR NOT NULL);"
+
+
 def test_every_shipped_migration_has_a_lake_version() -> None:
     file_versions = [(m.version, m.name) for m in migrations()]
     lake = migrations("ducklake")
