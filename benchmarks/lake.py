@@ -134,6 +134,8 @@ def main() -> int:
         lake_one_workers1_wall=round(one_w1.wall, 2),
         lake_two_workers1_wall=round(two_w1_wall, 2),
     )
+    outputs = [one.output, one_w1.output, *(m.output for m in two_out), *(m.output for m in two_w1_out)]
+    results["conflict_retries"] = sum(out.count("lost a commit conflict") for out in outputs)
     results["ratio_lake_file"] = round(one.wall / file_run.wall, 3)
     results["cpu_ratio_lake_file"] = round(one.cpu / file_run.cpu, 3)
     results["ratio_two_one"] = round(two_wall / one.wall, 3)
@@ -160,6 +162,7 @@ def main() -> int:
                 f"lake, one writer, 1 parser        {one_w1.wall:6.1f} s   {one_w1.cpu:6.1f} s",
                 f"lake, two writers, 1 parser each  {two_w1_wall:6.1f} s   {r['lake_two_workers1_cpu']:6.1f} s"
                 f"   = {r['ratio_two_one_workers1']:.2f}x one writer wall, {r['cpu_ratio_two_one_workers1']:.2f}x CPU",
+                f"commits retried after a conflict: {r['conflict_retries']} (lake attach, migrations and loads of all runs)",
                 f"benchmark took {r['bench_seconds']:.0f} s",
             ]
         )

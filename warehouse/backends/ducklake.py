@@ -103,7 +103,7 @@ def retry_conflicts(
         except duckdb.Error as exc:
             if not is_conflict(exc) or attempt == attempts:
                 raise
-            LOG.info("%s lost a commit conflict (attempt %d of %d), retrying: %s", what, attempt, attempts, exc)
+            LOG.warning("%s lost a commit conflict (attempt %d of %d), retrying: %s", what, attempt, attempts, exc)
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, max_delay)
     raise AssertionError("unreachable")
