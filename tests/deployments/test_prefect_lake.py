@@ -23,6 +23,7 @@ from tests.deployments.test_prefect_server import (
     wait_healthy,
 )
 from tests.fixtures.site import start_sites
+from tests.fixtures.site.build import BEYOND_LIMIT, CHARITY
 from warehouse.backends import open_warehouse
 
 pytestmark = pytest.mark.prefect_server
@@ -100,3 +101,34 @@ def test_two_shard_runs_write_one_lake_side_by_side(lake_stack: tuple[Stack, Lak
 
     (maintenance,) = stack.wait([stack.run_deployment("lake-maintenance/nightly", keep_hours="0")])
     assert maintenance.state_type.value == "COMPLETED", stack.processes.tail("worker-0", 80)
+
+
+def test_a_backfill_split_into_date_windows_runs_one_flow_run_per_window(lake_stack: tuple[Stack, LakeTarget]) -> None:
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    stack, lake = lake_stack
+    params = {"source": "province", "date_from": "2024-02-01", "date_to": "2024-02-15", "windows": "2"}
+    (splitter,) = stack.wait([stack.run_deployment("backfill-windows/lake", **params)])
+    assert splitter.state_type.value == "COMPLETED", stack.processes.tail("worker-0", 80)
+    with stack.client() as client:
+        deployment = client.read_deployment_by_name("backfill/lake")
+        started = client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment.id])))
+    windows = stack.wait([str(r.id) for r in started])
+    assert sorted((r.parameters["date_from"], r.parameters["date_to"]) for r in windows) == [
+        ("2024-02-01", "2024-02-07"),
+        ("2024-02-08", "2024-02-15"),
+    ]
+    assert all(r.state_type.value == "COMPLETED" for r in windows), [r.state for r in windows]
+    con = open_warehouse(lake.url).reader()
+    try:
+        titles = {
+            t
+            for (t,) in con.execute(
+                "SELECT title FROM documents WHERE published_date BETWEEN '2024-02-01' AND '2024-02-15'"
+            ).fetchall()
+        }
+        duplicates = con.execute("SELECT count(*) - count(DISTINCT doc_id) FROM documents").fetchone()
+    finally:
+        con.close()
+    assert {BEYOND_LIMIT.title, CHARITY.title} <= titles, "the range's articles beyond the daily run's pages"
+    assert duplicates == (0,)
