@@ -254,7 +254,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
     finally:
         con.close()
     tables = data["tables"]
-    print(f"warehouse {args.db}: " + ", ".join(f"{t} {n}" for t, n in tables.items()))
+    from warehouse.backends import open_warehouse
+
+    name = open_warehouse(args.db).name  # a lake's URL without its password
+    print(f"warehouse {name}: " + ", ".join(f"{t} {n}" for t, n in tables.items()))
     sections = (
         ("articles by province", ["province", "articles", "reposts"], data["articles_by_province"]),
         ("indicators by metric_code", ["metric_code", "indicators"], data["indicators_by_metric"]),

@@ -239,11 +239,16 @@ def test_readers_see_the_lake_directly_and_cannot_write(lake: LakeTarget, seed_a
             reader.close()
 
 
-def test_a_new_lake_needs_its_data_folder(lake: LakeTarget) -> None:
+def test_a_new_lake_needs_its_data_folder_and_keeps_it(lake: LakeTarget, tmp_path: Path) -> None:
     with pytest.raises(LakeError, match="CIVIC_LAKE_DATA"):
         open_warehouse(lake.url).open()
     with pytest.raises(LakeError, match="run `civic-ingest ingest` first"):
         open_warehouse(lake.url).reader()
+    open_lake(lake).open().close()
+    with open_warehouse(lake.url) as again:  # once created, the catalog knows the folder
+        assert again.connection.execute("SELECT count(*) FROM documents").fetchone() == (0,)
+    with pytest.raises(LakeError, match="keeps its files elsewhere"):
+        open_warehouse(lake.url, lake_data=str(tmp_path / "elsewhere")).open()
 
 
 def test_maintenance_merges_small_files_and_expires_old_snapshots(

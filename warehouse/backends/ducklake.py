@@ -151,6 +151,11 @@ class DuckLake(Warehouse):
                     f"there is no lake at {self.name} yet: set CIVIC_LAKE_DATA to the folder (shared by every "
                     "writer) where its Parquet files go, and run again to create it"
                 ) from exc
+            if "does not match existing data path" in str(exc):
+                raise LakeError(
+                    f"CIVIC_LAKE_DATA is {self.data_path} but the lake at {self.name} keeps its files elsewhere "
+                    f"({exc}): set CIVIC_LAKE_DATA to that folder, or unset it to use the one in the catalog"
+                ) from exc
             if "does not exist - and creating a new DuckLake is explicitly disabled" in str(exc):
                 raise LakeError(f"there is no lake at {self.name} yet: run `civic-ingest ingest` first") from exc
             raise
