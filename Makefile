@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint bench bench-commands clean server pool worker deploy
+.PHONY: run test lint bench bench-commands bench-lake clean server pool worker deploy
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,14 +30,16 @@ test: $(DEV_STAMP)  ## the whole suite, Prefect server test included
 # These targets talk to the server at $PREFECT_API_URL (default: the one `make server` starts).
 PREFECT_PORT ?= 4200
 POOL ?= civic-ingest
+# Flow runs at once: 1 for a DuckDB file (one writer); on a DuckLake, the number of workers (hosts) you run.
+POOL_LIMIT ?= 1
 server pool worker deploy: export PREFECT_API_URL ?= http://127.0.0.1:$(PREFECT_PORT)/api
 
 server: $(STAMP)  ## a Prefect server and its UI on http://127.0.0.1:4200 (keep it running)
 	$(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT)
 
-pool: $(STAMP)  ## the process work pool, one flow run at a time: the warehouse has one writer
+pool: $(STAMP)  ## the process work pool: one flow run at a time on a file; POOL_LIMIT=N on a lake
 	$(BIN)/prefect work-pool create $(POOL) --type process --overwrite
-	$(BIN)/prefect work-pool set-concurrency-limit $(POOL) 1
+	$(BIN)/prefect work-pool set-concurrency-limit $(POOL) $(POOL_LIMIT)
 
 worker: $(STAMP)  ## runs the deployments' flow runs (keep it running; CIVIC_DB etc. from this environment)
 	$(BIN)/prefect worker start --pool $(POOL)
@@ -54,6 +56,9 @@ bench: $(STAMP)
 
 bench-commands: $(STAMP)  ## first/second command with and without PREFECT_API_URL, re-run ratio (~2 min)
 	$(BIN)/python benchmarks/commands.py
+
+bench-lake: $(STAMP)  ## one writer into a lake vs the file; two writers on two shards vs one (needs PostgreSQL)
+	$(BIN)/python benchmarks/lake.py
 
 clean:
 	-[ -x $(BIN)/civic-ingest ] && $(BIN)/civic-ingest server stop

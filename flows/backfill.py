@@ -1,4 +1,4 @@
-"""Flow `backfill`: a source's articles of a date range (and the pages of a URL file) -> DuckDB.
+"""Flow `backfill`: a source's articles of a date range (and the pages of a URL file) -> the warehouse.
 
 The daily fetch's own path (`crawl_sources`), with list pages read in full (no conditional GET) and walked
 back until their entries are older than the range, at most `max_pages` per start URL. Pages already in the
@@ -8,7 +8,7 @@ warehouse are not fetched again, so re-running a backfill costs its list pages a
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,7 +18,8 @@ from prefect.runtime import flow_run
 
 from flows import settings
 from flows.fetch_articles import crawl_sources
-from flows.pipeline import finish_run
+from flows.pipeline import finish_run, open_run_warehouse
+from flows.shards import in_shard
 from flows.sources.config import FetchSettings, Source, SourceConfigError, load_sources
 from flows.summary import RunSummary
 
@@ -107,33 +108,37 @@ def backfill(
     db: str | None = None,
     max_pages: int = 50,
     sources_file: str | None = None,
+    shard: int = 0,
+    shards: int = 1,
 ) -> RunSummary:
     """Fetch and load the articles of a source (or all) in a date range, plus a file's URLs; returns the summary.
 
     Dates are inclusive (YYYY-MM-DD); either may be left open. `max_pages` bounds the list pages read per
-    start URL. Invalid parameters fail the run at once with BackfillError.
+    start URL. Invalid parameters fail the run at once with BackfillError. On a lake, several backfills may
+    run at once: one per date window (`backfill-windows`), or one per shard of the sources (`shard`/`shards`).
     """
     plan = plan_backfill(source, date_from, date_to, url_file, max_pages=max_pages, sources_file=sources_file)
-    db = db or settings.DEFAULT_DB
+    plan = replace(plan, sources=tuple(in_shard(plan.sources, shard, shards, key=lambda s: s.name)))
     summary = RunSummary("backfill", str(flow_run.get_id() or f"local-{time.time_ns()}"), datetime.now())
-    get_run_logger().info(
-        "backfill of %s from %s to %s (%d list pages per start URL, %d given URLs) into %s",
-        ", ".join(s.name for s in plan.sources),
-        plan.since or "the oldest page reached",
-        plan.until or "today",
-        plan.max_pages,
-        len(plan.urls),
-        db,
-    )
-    crawl_sources(
-        plan.sources,
-        db=db,
-        summary=summary,
-        fetch_settings=plan.fetch,
-        max_pages=plan.max_pages,
-        since=plan.since,
-        until=plan.until,
-        urls=plan.urls,
-        conditional=False,
-    )
-    return finish_run(summary, db)
+    with open_run_warehouse(db) as warehouse:
+        get_run_logger().info(
+            "backfill of %s from %s to %s (%d list pages per start URL, %d given URLs) into %s",
+            ", ".join(s.name for s in plan.sources),
+            plan.since or "the oldest page reached",
+            plan.until or "today",
+            plan.max_pages,
+            len(plan.urls),
+            warehouse.name,
+        )
+        crawl_sources(
+            plan.sources,
+            warehouse=warehouse,
+            summary=summary,
+            fetch_settings=plan.fetch,
+            max_pages=plan.max_pages,
+            since=plan.since,
+            until=plan.until,
+            urls=plan.urls,
+            conditional=False,
+        )
+        return finish_run(summary, warehouse)

@@ -15,6 +15,10 @@ from typing import Any
 from flows import settings
 
 EXIT_OK, EXIT_REJECTS, EXIT_ERROR = 0, 1, 2
+WAREHOUSE_HELP = (
+    "warehouse: a DuckDB file, or a lake ducklake:postgres:dbname=… host=… (data folder $CIVIC_LAKE_DATA) "
+    "(default: %(default)s or $CIVIC_DB)"
+)
 
 
 def _json_default(value: object) -> str:
@@ -126,7 +130,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from flows.sources.seeds import InputError
 
     try:  # nothing changed: decided from the files' hashes, before Prefect is imported or a server started
-        summary = unchanged_ingest(args.paths or [settings.DEFAULT_SEEDS], args.db)
+        summary = unchanged_ingest(args.paths or [settings.DEFAULT_SEEDS], args.db, **_shard(args))
         if summary is not None:
             print(summary.to_text())
             print("  (nothing changed: no flow run was needed)")
@@ -134,7 +138,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         with connect_prefect():
             from flows.ingest_files import ingest_files
 
-            summary = ingest_files(paths=args.paths or None, db=args.db, workers=args.workers)
+            summary = ingest_files(
+                paths=args.paths or None, db=args.db, workers=args.workers, batch_size=args.batch_size, **_shard(args)
+            )
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -168,6 +174,20 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _shard(args: argparse.Namespace) -> dict[str, int]:
+    """The flow parameters of --shard K/N (none without it)."""
+    return {"shard": args.shard[0], "shards": args.shard[1]} if args.shard else {}
+
+
+def _shard_arg(text: str) -> tuple[int, int]:
+    from flows.shards import ShardError, parse_shard
+
+    try:
+        return parse_shard(text)
+    except ShardError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def cmd_fetch(args: argparse.Namespace) -> int:
     from flows.sources.config import SourceConfigError, load_sources
 
@@ -185,6 +205,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
             db=args.db,
             max_pages=args.max_pages,
             refetch=args.refetch,
+            **_shard(args),
         )
     return _print_summary(summary)
 
@@ -206,6 +227,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
             url_file=args.urls,
             db=args.db,
             **options,
+            **_shard(args),
         )
     return _print_summary(summary)
 
@@ -306,14 +328,29 @@ def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, max_w
 
 
 def _open_for_reading(db: str) -> Any:
-    """A read-only connection to the warehouse snapshot, or None after printing why there is none."""
-    from warehouse.schema import WarehouseLocked, open_for_reading
+    """A read-only connection (a file's snapshot, or the lake itself), or None after printing why there is none."""
+    from warehouse.backends import LakeError, open_warehouse
+    from warehouse.schema import WarehouseLocked
 
     try:
-        return open_for_reading(db)
-    except (FileNotFoundError, WarehouseLocked) as exc:
+        return open_warehouse(db, lake_data=settings.LAKE_DATA).reader()
+    except (FileNotFoundError, WarehouseLocked, LakeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return None
+
+
+def cmd_lake_maintain(args: argparse.Namespace) -> int:
+    """Compact a lake's small files and expire its old snapshots; print what was done (one JSON object)."""
+    from warehouse.backends import open_warehouse
+
+    warehouse = open_warehouse(args.db, lake_data=settings.LAKE_DATA)
+    if warehouse.backend != "ducklake":
+        print(f"error: {warehouse.name} is a DuckDB file: maintenance is for a DuckLake warehouse", file=sys.stderr)
+        return EXIT_ERROR
+    with warehouse:
+        done = warehouse.maintain(keep_hours=args.keep_hours)
+    print(json.dumps(done, ensure_ascii=False, default=str))
+    return EXIT_OK
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -329,7 +366,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
     finally:
         con.close()
     tables = data["tables"]
-    print(f"warehouse {args.db}: " + ", ".join(f"{t} {n}" for t, n in tables.items()))
+    from warehouse.backends import open_warehouse
+
+    name = open_warehouse(args.db).name  # a lake's URL without its password
+    print(f"warehouse {name}: " + ", ".join(f"{t} {n}" for t, n in tables.items()))
     sections = (
         ("articles by province", ["province", "articles", "reposts"], data["articles_by_province"]),
         ("indicators by metric_code", ["metric_code", "indicators"], data["indicators_by_metric"]),
@@ -401,8 +441,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     ingest = sub.add_parser("ingest", help="ingest local .txt/.html files (default: the project's seeds/)")
     ingest.add_argument("paths", nargs="*", help="files or folders (default: seeds/)")
-    ingest.add_argument("--db", default=settings.DEFAULT_DB, help="warehouse file (default: %(default)s or $CIVIC_DB)")
+    ingest.add_argument("--db", default=settings.DEFAULT_DB, help=WAREHOUSE_HELP)
     ingest.add_argument("--workers", type=int, default=None, help="parser processes (default: all cores)")
+    ingest.add_argument("--shard", type=_shard_arg, metavar="K/N", help="only shard K (0..N-1) of the files")
+    ingest.add_argument(
+        "--batch-size", type=_positive_int, default=500, help="files read and parsed per batch (default: %(default)s)"
+    )
     ingest.set_defaults(func=cmd_ingest, needs_prefect=True)
 
     fetch = sub.add_parser("fetch", help="fetch new articles from the sites in sources.toml")
@@ -410,7 +454,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--sources", default=settings.DEFAULT_SOURCES, help="sources file (default: %(default)s or $CIVIC_SOURCES)"
     )
     fetch.add_argument("--source", action="extend", nargs="+", metavar="NAME", help="only these sources (default: all)")
-    fetch.add_argument("--db", default=settings.DEFAULT_DB, help="warehouse file (default: %(default)s or $CIVIC_DB)")
+    fetch.add_argument("--db", default=settings.DEFAULT_DB, help=WAREHOUSE_HELP)
+    fetch.add_argument("--shard", type=_shard_arg, metavar="K/N", help="only shard K (0..N-1) of the sources")
     fetch.add_argument(
         "--max-pages", type=_positive_int, default=None, help="list pages per start URL (default: per source)"
     )
@@ -424,9 +469,8 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--from", dest="date_from", metavar="DATE", help="oldest publish date, YYYY-MM-DD")
     backfill.add_argument("--to", dest="date_to", metavar="DATE", help="newest publish date, YYYY-MM-DD")
     backfill.add_argument("--urls", metavar="FILE", help="article URLs to fetch too, one a line")
-    backfill.add_argument(
-        "--db", default=settings.DEFAULT_DB, help="warehouse file (default: %(default)s or $CIVIC_DB)"
-    )
+    backfill.add_argument("--db", default=settings.DEFAULT_DB, help=WAREHOUSE_HELP)
+    backfill.add_argument("--shard", type=_shard_arg, metavar="K/N", help="only shard K (0..N-1) of the sources")
     backfill.add_argument(
         "--sources", default=settings.DEFAULT_SOURCES, help="sources file (default: %(default)s or $CIVIC_SOURCES)"
     )
@@ -454,7 +498,7 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--json", action="store_true", help="print one JSON object")
     inspect.set_defaults(func=cmd_inspect, needs_prefect=False)
 
-    db_help = "warehouse file (default: %(default)s or $CIVIC_DB); reads use its published snapshot"
+    db_help = WAREHOUSE_HELP + "; a file is read through its published snapshot, a lake directly"
     stats_cmd = sub.add_parser("stats", help="what the warehouse holds")
     stats_cmd.add_argument("--db", default=settings.DEFAULT_DB, help=db_help)
     stats_cmd.set_defaults(func=cmd_stats)
@@ -470,6 +514,17 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("parquet",), default="parquet")
     export.add_argument("--db", default=settings.DEFAULT_DB, help=db_help)
     export.set_defaults(func=cmd_export)
+
+    lake = sub.add_parser("lake", help="DuckLake warehouse upkeep")
+    lake_sub = lake.add_subparsers(dest="lake_command", required=True)
+    maintain = lake_sub.add_parser(
+        "maintain", help="merge the lake's small Parquet files, expire old snapshots and delete their files"
+    )
+    maintain.add_argument("--db", default=settings.DEFAULT_DB, help=WAREHOUSE_HELP)
+    maintain.add_argument(
+        "--keep-hours", type=float, default=24.0, help="keep snapshots younger than this (default: %(default)s)"
+    )
+    maintain.set_defaults(func=cmd_lake_maintain)
     add_server_and_report_commands(sub, db_help)
     return parser
 
@@ -487,9 +542,13 @@ def add_server_and_report_commands(sub: Any, db_help: str) -> None:
 
 
 def is_warehouse_locked(exc: BaseException) -> bool:
-    """True for WarehouseLocked (checked without importing DuckDB: `inspect` never loads it)."""
+    """True for WarehouseLocked or a lake that cannot be opened as configured (checked without importing DuckDB:
+    `inspect` never loads it)."""
     schema = sys.modules.get("warehouse.schema")
-    return schema is not None and isinstance(exc, schema.WarehouseLocked)
+    lake = sys.modules.get("warehouse.backends.ducklake")
+    return (schema is not None and isinstance(exc, schema.WarehouseLocked)) or (
+        lake is not None and isinstance(exc, lake.LakeError)
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

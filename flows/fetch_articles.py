@@ -1,4 +1,4 @@
-"""Flow `fetch-articles`: configured sites -> new article pages -> parsed articles -> DuckDB.
+"""Flow `fetch-articles`: configured sites -> new article pages -> parsed articles -> the warehouse.
 
 list pages (conditional GET) -> article links not seen before -> fetch (one thread per host) -> parse -> load
 with each page's crawl state in the same transaction as its article. List-page validators are committed last,
@@ -24,16 +24,17 @@ from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
 from flows import settings
-from flows.pipeline import BatchLoader, Progress, batched, finish_run, load_batch, parse_batch
+from flows.pipeline import BatchLoader, Progress, batched, finish_run, load_batch, open_run_warehouse, parse_batch
+from flows.shards import in_shard
 from flows.sources.attachments import fetch_spreadsheets, spreadsheet_document
 from flows.sources.config import FetchSettings, Source, load_sources
 from flows.sources.discovery import Discovery, discover_articles
 from flows.sources.web import FetchResult, Link, WebClient, make_link, raw_document
 from flows.summary import RunSummary
 from parsers.records import ParseError, RawDocument, content_hash
-from warehouse.load import FetchState, Reject, sweep_host_boilerplate
+from warehouse.backends import Warehouse
+from warehouse.load import FetchState, Reject
 from warehouse.queries import failed_article_urls, known_page_urls, list_validators
-from warehouse.schema import connect
 
 T = TypeVar("T")
 # Outcomes that are answers, not failures: nothing to record as an error or retry next run.
@@ -59,18 +60,15 @@ class Job:
 
 
 @task(name="read-crawl-state", cache_policy=NO_CACHE)
-def read_crawl_state(db: str, max_attempts: int) -> CrawlState:
+def read_crawl_state(warehouse: Warehouse, max_attempts: int) -> CrawlState:
     """Known article URLs, list-page validators and failed articles from earlier runs."""
-    con = connect(db, wait_seconds=settings.LOCK_WAIT_SECONDS)
-    try:
-        known = known_page_urls(con)
-        validators = list_validators(con)
-        failed: dict[str, list[str]] = {}
-        for source_name, url in failed_article_urls(con, max_attempts):
-            if url not in known:
-                failed.setdefault(source_name, []).append(url)
-    finally:
-        con.close()
+    con = warehouse.connection
+    known = known_page_urls(con)
+    validators = list_validators(con)
+    failed: dict[str, list[str]] = {}
+    for source_name, url in failed_article_urls(con, max_attempts):
+        if url not in known:
+            failed.setdefault(source_name, []).append(url)
     return CrawlState(known, validators, {name: tuple(urls) for name, urls in failed.items()})
 
 
@@ -262,7 +260,7 @@ def failure_rejects(pairs: Iterable[tuple[str, FetchResult]]) -> list[Reject]:
 def crawl_sources(
     sources: Sequence[Source],
     *,
-    db: str,
+    warehouse: Warehouse,
     summary: RunSummary,
     fetch_settings: FetchSettings | None = None,
     max_pages: int | None = None,
@@ -287,7 +285,7 @@ def crawl_sources(
     selectors = {s.name: s.content_selector for s in sources if s.content_selector}
     try:
         t0 = time.perf_counter()
-        state = read_crawl_state(db, fetch_settings.max_attempts)
+        state = read_crawl_state(quote(warehouse), fetch_settings.max_attempts)
         if refetch or not conditional:
             state = replace(state, validators={})
         # quote(): Prefect need not walk the client, the sources or thousands of known URLs looking for futures.
@@ -297,7 +295,7 @@ def crawl_sources(
         summary.timings.update({"discover": time.perf_counter() - t0})
         logger.info("%d article pages to fetch (%d already known)", len(jobs), len(state.known))
         progress = Progress(len(jobs), "pages")
-        with BatchLoader(db, summary) as loader:
+        with BatchLoader(warehouse, summary) as loader:
             for fetched in fetch_ahead(client, batched(jobs, batch_size)):
                 load_pages(fetched, loader=loader, selectors=selectors, workers=workers)
                 progress.advance(len(fetched.pages))
@@ -314,8 +312,8 @@ def crawl_sources(
                     )
             list_results += [("list", r) for r in discovery.lists]
         summary.rejects += failure_rejects(list_results)
-        load_batch(db, fetch_states=list_states)
-        swept = sweep_boilerplate(db)
+        load_batch(warehouse, fetch_states=list_states)
+        swept = sweep_boilerplate(quote(warehouse))
         if swept:
             summary.removals_by_reason["host_boilerplate"] += swept
         summary.timings.update({"load": time.perf_counter() - t1})
@@ -325,13 +323,9 @@ def crawl_sources(
 
 
 @task(name="sweep-boilerplate", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
-def sweep_boilerplate(db: str) -> int:
+def sweep_boilerplate(warehouse: Warehouse) -> int:
     """Drop paragraphs that repeat across pages of one host (site footers, disclaimers); returns how many."""
-    con = connect(db, wait_seconds=settings.LOCK_WAIT_SECONDS)
-    try:
-        return sweep_host_boilerplate(con)
-    finally:
-        con.close()
+    return warehouse.sweep_host_boilerplate()
 
 
 def load_pages(
@@ -398,21 +392,27 @@ def fetch_articles(
     refetch: bool = False,
     batch_size: int = 250,
     workers: int | None = None,
+    shard: int = 0,
+    shards: int = 1,
 ) -> RunSummary:
-    """Fetch new articles of the configured sources into the warehouse; returns the run summary."""
-    db = db or settings.DEFAULT_DB
+    """Fetch new articles of the configured sources into the warehouse; returns the run summary.
+
+    With `shards` > 1 only the sources of shard `shard` (a stable hash of their names): n runs, one per shard,
+    fetch every source once, side by side, into one lake.
+    """
     config = load_sources(sources_file or settings.DEFAULT_SOURCES)
-    sources = config.select(source_names)
+    sources = in_shard(config.select(source_names), shard, shards, key=lambda s: s.name)
     summary = RunSummary("fetch-articles", str(flow_run.get_id() or f"local-{time.time_ns()}"), datetime.now())
-    get_run_logger().info("fetching %d source(s) into %s", len(sources), db)
-    crawl_sources(
-        sources,
-        db=db,
-        summary=summary,
-        fetch_settings=config.fetch,
-        max_pages=max_pages,
-        refetch=refetch,
-        batch_size=batch_size,
-        workers=workers,
-    )
-    return finish_run(summary, db)
+    with open_run_warehouse(db) as warehouse:
+        get_run_logger().info("fetching %d source(s) into %s", len(sources), warehouse.name)
+        crawl_sources(
+            sources,
+            warehouse=warehouse,
+            summary=summary,
+            fetch_settings=config.fetch,
+            max_pages=max_pages,
+            refetch=refetch,
+            batch_size=batch_size,
+            workers=workers,
+        )
+        return finish_run(summary, warehouse)

@@ -26,8 +26,9 @@ from flows.vocabulary import metric_rules
 from parsers.article import parse_document
 from parsers.metrics import MetricRule
 from parsers.records import Article, ParseError, RawDocument
-from warehouse.load import ArticleRows, FetchState, LoadResult, Reject, record_run, upsert_batch
-from warehouse.schema import connect, publish_snapshot, report_path, snapshot_path
+from warehouse.backends import Warehouse, open_warehouse
+from warehouse.load import ArticleRows, FetchState, LoadResult, Reject
+from warehouse.schema import report_path
 
 T = TypeVar("T")
 # Below this many documents a process pool costs more to start than it saves.
@@ -107,14 +108,19 @@ def parse_task(raws: Sequence[RawDocument], selectors: dict[str, str], workers: 
     return rows, [r for _, rejects in chunks for r in rejects]
 
 
+def open_run_warehouse(db: str | None) -> Warehouse:
+    """The run's warehouse: the `db` parameter, else $CIVIC_DB, else warehouse.duckdb; a lake's data folder
+    from $CIVIC_LAKE_DATA. Opened once per run and passed to every stage (a file waits for its lock here)."""
+    target = db or settings.DEFAULT_DB
+    return open_warehouse(target, lake_data=settings.LAKE_DATA, lock_wait=settings.LOCK_WAIT_SECONDS).open()
+
+
 @task(name="load", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
-def load_task(db: str, rows: ArticleRows, rejects: Sequence[Reject], fetch_states: Sequence[FetchState]) -> LoadResult:
-    """Upsert rows into the warehouse in one transaction (retried: the file may be briefly locked)."""
-    con = connect(db, wait_seconds=settings.LOCK_WAIT_SECONDS)
-    try:
-        return upsert_batch(con, rows, rejects=rejects, fetch_states=fetch_states)
-    finally:
-        con.close()
+def load_task(
+    warehouse: Warehouse, rows: ArticleRows, rejects: Sequence[Reject], fetch_states: Sequence[FetchState]
+) -> LoadResult:
+    """Upsert rows into the warehouse in one transaction (a lake retries it when another writer won a conflict)."""
+    return warehouse.load(rows, rejects=rejects, fetch_states=fetch_states)
 
 
 # Batches go to the tasks quoted: unquoted, Prefect walks every record looking for futures before the
@@ -129,13 +135,15 @@ def parse_batch(
 
 
 def load_batch(
-    db: str,
+    warehouse: Warehouse,
     rows: ArticleRows | None = None,
     rejects: Sequence[Reject] = (),
     fetch_states: Sequence[FetchState] = (),
 ) -> LoadResult:
     """Upsert rows, rejects and crawl state into the warehouse in one transaction (the `load` task, retried)."""
-    return load_task(db, quote(rows or ArticleRows.from_articles([])), quote(rejects), quote(fetch_states))
+    return load_task(
+        quote(warehouse), quote(rows or ArticleRows.from_articles([])), quote(rejects), quote(fetch_states)
+    )
 
 
 # Rows gathered before a load commits them. A transaction that appends a whole row group (122,880 rows) to
@@ -150,29 +158,29 @@ class BatchLoader:
     Each load is one transaction holding its articles, their rejects and the crawl state of their pages,
     so the warehouse is consistent after any failure. When the run fails elsewhere, what was gathered is
     still loaded on the way out; only a load that itself fails leaves its rows to the next run, which
-    parses them again (they are not in the warehouse). The warehouse is held open from `with` to the end,
-    so a load's commit does not checkpoint the whole file; it is checkpointed once, when let go. Counts
-    go to the run summary as batches are added and loaded.
+    parses them again (they are not in the warehouse). Loads go to the run's warehouse, held open for the
+    whole run (a file's commit then does not checkpoint the whole file). Given a target string instead of a
+    Warehouse, the loader opens it itself and closes it when let go. Counts go to the run summary as batches
+    are added and loaded.
     """
 
-    def __init__(self, db: str, summary: RunSummary, *, flush_rows: int = LOAD_FLUSH_ROWS) -> None:
-        self.db = db
+    def __init__(self, warehouse: Warehouse | str, summary: RunSummary, *, flush_rows: int | None = None) -> None:
+        self.owned = isinstance(warehouse, str)
+        self.warehouse = open_run_warehouse(warehouse) if isinstance(warehouse, str) else warehouse
         self.summary = summary
-        self.flush_rows = flush_rows
+        self.flush_rows = flush_rows or settings.LOAD_FLUSH_ROWS or LOAD_FLUSH_ROWS
         self.rows: list[ArticleRows] = []
         self.rejects: list[Reject] = []
         self.states: list[FetchState] = []
         self.pending_rows = 0
         self.doc_ids: set[str] = set()
-        self.held: duckdb.DuckDBPyConnection | None = None
         self.load_failed = False
 
     def __enter__(self) -> BatchLoader:
-        self.held = connect(self.db, wait_seconds=settings.LOCK_WAIT_SECONDS)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
-        """Load what is left (unless loading is what failed) and let the warehouse go, which checkpoints it.
+        """Load what is left (unless loading is what failed); a warehouse the loader opened itself is let go.
 
         Nothing is parsed after this: the parser processes go first, so the last load and what follows it
         (the fetch's boilerplate sweep, the snapshot) run without their ~200 MiB.
@@ -186,11 +194,10 @@ class BatchLoader:
                 raise
             get_run_logger().exception("could not load the batches gathered before the run failed")
         finally:
-            started = time.perf_counter()
-            if self.held is not None:
-                self.held.close()
-                self.held = None
-            self.summary.timings["load"] += time.perf_counter() - started
+            if self.owned:
+                started = time.perf_counter()
+                self.warehouse.close()  # a file is checkpointed as it is let go
+                self.summary.timings["load"] += time.perf_counter() - started
 
     def add(self, rows: ArticleRows, rejects: Sequence[Reject] = (), states: Sequence[FetchState] = ()) -> None:
         """Gather a parsed batch; load everything gathered once it reaches `flush_rows` rows.
@@ -217,7 +224,7 @@ class BatchLoader:
         started = time.perf_counter()
         self.load_failed = True
         # One chunk per table: DuckDB inserted 5,000 pages' rows 10-20% faster than as 250-document chunks.
-        result = load_batch(self.db, ArticleRows.concat(self.rows).combined(), self.rejects, self.states)
+        result = load_batch(self.warehouse, ArticleRows.concat(self.rows).combined(), self.rejects, self.states)
         self.load_failed = False
         self.summary.add_loaded(result)
         self.summary.timings["load"] += time.perf_counter() - started
@@ -225,23 +232,18 @@ class BatchLoader:
         self.doc_ids = set()
 
 
-def finish_run(summary: RunSummary, db: str) -> RunSummary:
-    """Stamp the end time, store the run in `runs`, publish the read snapshot and the artifact, log the report.
+def finish_run(summary: RunSummary, warehouse: Warehouse) -> RunSummary:
+    """Stamp the end time, store the run in `runs`, publish the run's writes to readers and the artifact, log.
 
-    A run that changed no data (an unchanged corpus again) keeps the published snapshot: copying the whole
-    warehouse would cost more than the rest of such a run. Its `runs` row is in the warehouse, and reaches
-    the snapshot with the next run that changes something.
+    Publishing is the backend's business: a file copies itself to its read snapshot (only when the run changed
+    data: copying the whole warehouse would cost more than the rest of an unchanged run; its `runs` row reaches
+    the snapshot with the next run that changes something); a lake has nothing to do, readers see each commit.
     """
     summary.finished_at = datetime.now()
-    summary.warehouse = db
-    con = connect(db, wait_seconds=settings.LOCK_WAIT_SECONDS)
-    try:
-        record_run(con, summary.run_row())
-        if has_changes(summary) or not snapshot_path(db).exists():
-            publish_snapshot(con, db)
-            write_run_report(con, summary)
-    finally:
-        con.close()
+    summary.warehouse = warehouse.name
+    warehouse.record_run(summary.run_row())
+    if warehouse.publish(has_changes(summary)):  # a file's new snapshot: the report beside it follows it
+        write_run_report(warehouse.connection, summary)
     create_markdown_artifact(
         key=f"{summary.flow}-summary",
         markdown=summary.to_markdown(),

@@ -13,11 +13,13 @@ from datetime import datetime
 from pathlib import Path
 
 from flows import settings
+from flows.shards import in_shard
 from flows.sources.seeds import discover_files, read_file
 from flows.summary import RunSummary
 from parsers.records import PARSER_VERSION
-from warehouse.load import known_documents, record_run
-from warehouse.schema import connect, report_path
+from warehouse.backends import is_lake, open_warehouse
+from warehouse.load import known_documents
+from warehouse.schema import report_path
 
 
 def file_hashes(paths: Sequence[str]) -> dict[str, str] | None:
@@ -31,22 +33,22 @@ def file_hashes(paths: Sequence[str]) -> dict[str, str] | None:
     return hashes
 
 
-def unchanged_ingest(paths: Sequence[str], db: str) -> RunSummary | None:
+def unchanged_ingest(paths: Sequence[str], db: str, *, shard: int = 0, shards: int = 1) -> RunSummary | None:
     """The summary of an ingest that would change nothing, recorded in `runs`; None when there is work to do.
 
     Raises InputError for a path that does not exist, as the flow would.
     """
     started = datetime.now()
     t0 = time.perf_counter()
-    files = discover_files(paths)
-    if not files or not Path(db).exists():
+    files = in_shard(discover_files(paths), shard, shards)
+    lake = is_lake(db)
+    if not files or not (lake or Path(db).exists()):
         return None
     hashes = file_hashes(files)
     if hashes is None:
         return None
-    con = connect(db, wait_seconds=settings.LOCK_WAIT_SECONDS)
-    try:
-        known = known_documents(con, files)
+    with open_warehouse(db, lake_data=settings.LAKE_DATA, lock_wait=settings.LOCK_WAIT_SECONDS) as warehouse:
+        known = known_documents(warehouse.connection, files)
         if any(known.get(path) != (digest, PARSER_VERSION) for path, digest in hashes.items()):
             return None
         summary = RunSummary("ingest-files", f"local-{time.time_ns()}", started)
@@ -54,9 +56,7 @@ def unchanged_ingest(paths: Sequence[str], db: str) -> RunSummary | None:
         summary.timings["check"] = time.perf_counter() - t0
         summary.finished_at = datetime.now()
         summary.warehouse = db
-        if report_path(db).exists():  # written by the run that last changed something: still current
+        if not lake and report_path(db).exists():  # written by the run that last changed something: still current
             summary.report = str(report_path(db).resolve())
-        record_run(con, summary.run_row())
-    finally:
-        con.close()
+        warehouse.record_run(summary.run_row())
     return summary

@@ -7,9 +7,14 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = os.environ.get("CIVIC_DB", "warehouse.duckdb")
+# A DuckLake warehouse (CIVIC_DB=ducklake:postgres:…) keeps its Parquet files here; needed when the lake is created.
+LAKE_DATA = os.environ.get("CIVIC_LAKE_DATA") or None
 DEFAULT_SEEDS = os.environ.get("CIVIC_SEEDS", str(PROJECT_ROOT / "seeds"))
 DEFAULT_SOURCES = os.environ.get("CIVIC_SOURCES", str(PROJECT_ROOT / "sources.toml"))
 METRICS_FILE = os.environ.get("CIVIC_METRICS")  # extra metric vocabulary, tried before the shipped one
+# Rows a run gathers before it commits them (default: flows.pipeline.LOAD_FLUSH_ROWS). Smaller commits show a
+# lake's readers progress sooner; larger ones load faster.
+LOAD_FLUSH_ROWS = int(os.environ.get("CIVIC_LOAD_FLUSH_ROWS", "0")) or None
 # Seconds a writer waits for another process to release the warehouse file before giving up.
 LOCK_WAIT_SECONDS = float(os.environ.get("CIVIC_LOCK_WAIT", "120"))
 

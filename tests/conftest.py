@@ -6,16 +6,20 @@ collecting or running the parser tests never loads it.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
+from tests.pg import Postgres, find_bin_dir, from_environment, running_postgres
 
 if TYPE_CHECKING:
     from flows.summary import RunSummary
@@ -146,3 +150,65 @@ def run_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
         )
 
     return run
+
+
+# --- PostgreSQL and DuckLake -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """A real PostgreSQL: CIVIC_TEST_PG ('host=… port=… user=…') if set, else one started here for the session.
+
+    Where PostgreSQL is not installed the lake tests skip, saying so; in CI (CI=true) they fail instead.
+    """
+    given = os.environ.get("CIVIC_TEST_PG")
+    if given:
+        yield from_environment(given)
+        return
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        message = (
+            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb, no pg_ctl on PATH): "
+            "`apt-get install postgresql`, or set CIVIC_TEST_PG=host=… port=… user=… to a running server"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must run the DuckLake tests: {message}")
+        pytest.skip(f"DuckLake tests need a PostgreSQL: {message}")
+    with running_postgres(bin_dir) as server:
+        yield server
+
+
+@dataclass(frozen=True)
+class LakeTarget:
+    """A fresh, empty DuckLake: its `--db` URL and the data folder (CIVIC_LAKE_DATA)."""
+
+    url: str
+    data: Path
+
+
+_lakes = itertools.count()
+
+
+@pytest.fixture
+def make_lake(postgres: Postgres, tmp_path: Path) -> Callable[[], LakeTarget]:
+    """Create fresh lakes: a new PostgreSQL database each (the catalog) and a data folder in tmp_path."""
+
+    def make() -> LakeTarget:
+        n = next(_lakes)
+        dsn = postgres.create_database(f"lake_{os.getpid()}_{n}")
+        return LakeTarget(f"ducklake:postgres:{dsn}", tmp_path / f"lake-data-{n}")
+
+    return make
+
+
+@pytest.fixture
+def lake(make_lake: Callable[[], LakeTarget]) -> LakeTarget:
+    return make_lake()
+
+
+@pytest.fixture(scope="session")
+def prefect_api_url(prefect_harness: None) -> str:
+    """The session's Prefect server, for `civic-ingest` processes (they skip starting a temporary one)."""
+    from prefect.settings import PREFECT_API_URL
+
+    return str(PREFECT_API_URL.value())

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from parsers.records import Article
+from warehouse.schema import rollback
 
 # Arrow schemas mirror the tables column for column (see migrations/001_core_tables.sql).
 DOCUMENT_COLUMNS = pa.schema(
@@ -280,7 +281,8 @@ def link_reposts(con: duckdb.DuckDBPyConnection, text_hashes: Sequence[str]) -> 
     """Mark every copy of a body after the first as duplicate_of the first.
 
     The first copy is the earliest published (a magazine piece before the department's repost), then
-    the first ingested, then the lowest id — so the choice does not depend on batch order.
+    the first ingested (by day), then the lowest id — so the choice depends neither on batch order nor on
+    which of several writers loading the same day committed first: they agree with one writer loading all.
     """
     if not text_hashes:
         return
@@ -290,7 +292,7 @@ def link_reposts(con: duckdb.DuckDBPyConnection, text_hashes: Sequence[str]) -> 
             UPDATE documents SET duplicate_of = nullif(firsts.first_id, firsts.doc_id)
             FROM (
                 SELECT d.doc_id, first_value(d.doc_id) OVER (
-                           PARTITION BY d.text_hash ORDER BY d.published_date NULLS LAST, d.ingested_at, d.doc_id
+                           PARTITION BY d.text_hash ORDER BY d.published_date NULLS LAST, d.ingested_at::DATE, d.doc_id
                        ) AS first_id
                 FROM documents d JOIN _hashes USING (text_hash)
             ) AS firsts
@@ -319,7 +321,7 @@ FETCH_STATE_COLUMNS = pa.schema(
 
 
 def record_rejects(con: duckdb.DuckDBPyConnection, rejects: Sequence[Reject], now: datetime) -> None:
-    """Insert rejects, or count another attempt of an input rejected before (one statement for all)."""
+    """Insert rejects, or count another attempt of an input rejected before (one MERGE for all: a lake has no keys)."""
     unique = list({(r.uri, r.stage): r for r in rejects}.values())
     if not unique:
         return
@@ -327,10 +329,10 @@ def record_rejects(con: duckdb.DuckDBPyConnection, rejects: Sequence[Reject], no
     try:
         con.execute(
             """
-            INSERT INTO rejects (uri, stage, reason, attempts, first_seen, last_seen)
-            SELECT uri, stage, reason, 1, $now, $now FROM _rejects
-            ON CONFLICT (uri, stage) DO UPDATE SET reason = excluded.reason, attempts = rejects.attempts + 1,
-                last_seen = excluded.last_seen
+            MERGE INTO rejects USING _rejects AS s ON rejects.uri = s.uri AND rejects.stage = s.stage
+            WHEN MATCHED THEN UPDATE SET reason = s.reason, attempts = rejects.attempts + 1, last_seen = $now
+            WHEN NOT MATCHED THEN INSERT (uri, stage, reason, attempts, first_seen, last_seen)
+                VALUES (s.uri, s.stage, s.reason, 1, $now, $now)
             """,
             {"now": now},
         )
@@ -347,21 +349,21 @@ def record_fetch_state(con: duckdb.DuckDBPyConnection, states: Sequence[FetchSta
     try:
         con.execute(
             """
-            INSERT INTO fetch_log (url, source_name, kind, status, etag, last_modified, content_hash, doc_id, error,
-                                   attempts, first_seen, last_fetched, family, parent_url)
-            SELECT url, source_name, kind, status, etag, last_modified, content_hash, doc_id, error, 1, $now, $now,
-                   family, parent_url
-            FROM _states
-            ON CONFLICT (url) DO UPDATE SET status = excluded.status,
-                etag = coalesce(excluded.etag, fetch_log.etag),
-                last_modified = coalesce(excluded.last_modified, fetch_log.last_modified),
-                content_hash = coalesce(excluded.content_hash, fetch_log.content_hash),
-                doc_id = coalesce(excluded.doc_id, fetch_log.doc_id),
-                error = excluded.error,
-                family = coalesce(excluded.family, fetch_log.family),
-                parent_url = coalesce(excluded.parent_url, fetch_log.parent_url),
-                attempts = CASE WHEN excluded.error IS NULL THEN 1 ELSE fetch_log.attempts + 1 END,
-                last_fetched = excluded.last_fetched
+            MERGE INTO fetch_log USING _states AS s ON fetch_log.url = s.url
+            WHEN MATCHED THEN UPDATE SET status = s.status,
+                etag = coalesce(s.etag, fetch_log.etag),
+                last_modified = coalesce(s.last_modified, fetch_log.last_modified),
+                content_hash = coalesce(s.content_hash, fetch_log.content_hash),
+                doc_id = coalesce(s.doc_id, fetch_log.doc_id),
+                error = s.error,
+                family = coalesce(s.family, fetch_log.family),
+                parent_url = coalesce(s.parent_url, fetch_log.parent_url),
+                attempts = CASE WHEN s.error IS NULL THEN 1 ELSE fetch_log.attempts + 1 END,
+                last_fetched = $now
+            WHEN NOT MATCHED THEN INSERT (url, source_name, kind, status, etag, last_modified, content_hash, doc_id,
+                                          error, attempts, first_seen, last_fetched, family, parent_url)
+                VALUES (s.url, s.source_name, s.kind, s.status, s.etag, s.last_modified, s.content_hash, s.doc_id,
+                        s.error, 1, $now, $now, s.family, s.parent_url)
             """,
             {"now": now},
         )
@@ -415,7 +417,7 @@ def upsert_batch(
         record_fetch_state(con, fetch_states, now)
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
     return result
 
@@ -466,11 +468,60 @@ def _existing_documents(
 def record_run(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> None:
     """Store one run's counts in `runs` (replacing a row with the same run_id)."""
     columns = list(row)
-    placeholders = ", ".join("?" for _ in columns)
+    values = ", ".join(f"? AS {c}" for c in columns)
+    updates = ", ".join(f"{c} = s.{c}" for c in columns if c != "run_id")
     con.execute(
-        f"INSERT OR REPLACE INTO runs ({', '.join(columns)}) VALUES ({placeholders})",
+        f"MERGE INTO runs USING (SELECT {values}) AS s ON runs.run_id = s.run_id "
+        f"WHEN MATCHED THEN UPDATE SET {updates} "
+        f"WHEN NOT MATCHED THEN INSERT ({', '.join(columns)}) VALUES ({', '.join(f's.{c}' for c in columns)})",
         [row[c] for c in columns],
     )
+
+
+def repair_duplicates(con: duckdb.DuckDBPyConnection, batch: ArticleRows, now: datetime) -> int:
+    """Leave one copy of each of the batch's documents that two writers inserted at once; how many were repaired.
+
+    Two transactions that only insert never conflict in a lake, so two writers loading the same new document
+    together (overlapping shards) both commit it. After its commit a writer looks for its documents twice over
+    and, in one transaction, replaces all their rows with one copy (this batch's); the writer that commits last
+    always finds the pair, and a third that repairs at the same time conflicts and finds nothing left to do.
+    """
+    ids = batch.column("doc_id")
+    if not ids:
+        return 0
+    con.execute("BEGIN TRANSACTION")
+    try:
+        with _registered(con, "_ids", doc_id=ids):
+            twice = con.execute(
+                "SELECT doc_id, min(ingested_at) FROM documents JOIN _ids USING (doc_id) "
+                "GROUP BY doc_id HAVING count(*) > 1"
+            ).fetchall()
+        if twice:
+            repaired = [doc_id for doc_id, _ in twice]
+            with _registered(con, "_twice", doc_id=repaired):
+                for table_name in (*CHILD_TABLES, "documents"):
+                    con.execute(f"DELETE FROM {table_name} WHERE doc_id IN (SELECT doc_id FROM _twice)")
+            rows = batch.only(repaired)
+            _insert(con, "documents", document_table(rows.documents, dict(twice), now))
+            for table_name, table in rows.children().items():
+                _insert(con, table_name, table)
+            link_reposts(con, rows.column("text_hash"))
+        con.execute("COMMIT")
+    except BaseException:
+        rollback(con)
+        raise
+    return len(twice)
+
+
+def link_reposts_committed(con: duckdb.DuckDBPyConnection, text_hashes: Sequence[str]) -> None:
+    """link_reposts in a transaction of its own, after the batch's commit: it sees other writers' copies too."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        link_reposts(con, text_hashes)
+        con.execute("COMMIT")
+    except BaseException:
+        rollback(con)
+        raise
 
 
 # Paragraphs printed on at least this many pages of one host are that site's boilerplate (footers,
@@ -534,7 +585,7 @@ def sweep_host_boilerplate(con: duckdb.DuckDBPyConnection, *, min_pages: int = H
         con.execute("DELETE FROM paragraphs WHERE paragraph_id IN (SELECT paragraph_id FROM _gone)")
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
     finally:
         con.execute("DROP TABLE IF EXISTS _gone")

@@ -61,7 +61,18 @@ def coverage_by_topic(con: duckdb.DuckDBPyConnection, topics: Mapping[str, str])
 
 
 def stats(con: duckdb.DuckDBPyConnection, topics: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """What the warehouse holds: table sizes, articles by province, top metrics, code coverage by topic, last runs."""
+    """What the warehouse holds: table sizes, articles by province, top metrics, code coverage by topic, last runs.
+
+    Read in one transaction: on a lake that writers commit to meanwhile, every figure is of one snapshot.
+    """
+    con.execute("BEGIN TRANSACTION")
+    try:
+        return _stats(con, topics)
+    finally:
+        con.execute("ROLLBACK")
+
+
+def _stats(con: duckdb.DuckDBPyConnection, topics: Mapping[str, str] | None) -> dict[str, Any]:
     return {
         "coverage_by_topic": coverage_by_topic(con, topics) if topics else [],
         "tables": table_counts(con),

@@ -33,44 +33,105 @@ class Migration:
     sql: str
 
 
-def migrations() -> list[Migration]:
-    """All migrations shipped with the package, in order (files NNN_name.sql, never edited once released)."""
-    found = []
-    for entry in resources.files("warehouse").joinpath("migrations").iterdir():
+def migrations(backend: str = "duckdb", folder: Path | None = None) -> list[Migration]:
+    """All migrations shipped with the package, in order (files NNN_name.sql, never edited once released).
+
+    For `backend="ducklake"` a file NNN_name.ducklake.sql, where one exists, stands in for NNN_name.sql;
+    every other migration is adapted by `for_lake` (see there for the rule).
+    """
+    found: dict[int, Migration] = {}
+    variants: dict[int, str] = {}
+    entries = folder.iterdir() if folder else resources.files("warehouse").joinpath("migrations").iterdir()
+    for entry in entries:
         match = re.fullmatch(r"(\d{3})_(\w+)\.sql", entry.name)
         if match:
-            found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
-    return sorted(found, key=lambda m: m.version)
+            found[int(match[1])] = Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8"))
+        variant = re.fullmatch(r"(\d{3})_(\w+)\.ducklake\.sql", entry.name)
+        if variant:
+            variants[int(variant[1])] = entry.read_text(encoding="utf-8")
+    if backend == "ducklake":
+        found = {
+            v: Migration(m.version, m.name, variants[v] if v in variants else for_lake(m.sql)) for v, m in found.items()
+        }
+    return [found[v] for v in sorted(found)]
 
 
-def applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations "
-        "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL DEFAULT now())"
-    )
+# --- migrations on a DuckLake --------------------------------------------------------------------------
+# A lake has no primary keys, unique constraints or indexes (the loader keeps ids unique instead). Rule:
+#   1. NNN_name.ducklake.sql, when present, is the migration's lake version (for what the rule cannot adapt);
+#   2. otherwise NNN_name.sql runs on the lake with: statements CREATE [UNIQUE] INDEX / DROP INDEX skipped,
+#      a column's PRIMARY KEY turned into NOT NULL, its UNIQUE dropped, and table constraints
+#      PRIMARY KEY (…) / UNIQUE (…) dropped. Everything else (CREATE TABLE/VIEW, ALTER TABLE ADD COLUMN,
+#      INSERT … SELECT, DROP, RENAME, UPDATE) runs as written.
+SQL_COMMENT_OR_STRING = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/", re.DOTALL)
+INDEX_STATEMENT = re.compile(r"^\s*(?:CREATE\s+(?:UNIQUE\s+)?INDEX|DROP\s+INDEX)\b", re.IGNORECASE)
+CREATE_TABLE = re.compile(r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?TABLE\b", re.IGNORECASE)
+TABLE_KEY = re.compile(r",\s*(?:CONSTRAINT\s+\w+\s+)?(?:PRIMARY\s+KEY|UNIQUE)\s*\([^)]*\)", re.IGNORECASE)
+COLUMN_PRIMARY_KEY = re.compile(r"\bPRIMARY\s+KEY\b", re.IGNORECASE)
+COLUMN_UNIQUE = re.compile(r"\s+UNIQUE\b(?!\s*\()", re.IGNORECASE)
+
+
+def _without_comments(sql: str) -> str:
+    """SQL with its comments removed (string literals and quoted names kept as they are)."""
+    return SQL_COMMENT_OR_STRING.sub(lambda m: m[0] if m[0][0] in "'\"" else " ", sql)
+
+
+def for_lake(sql: str) -> str:
+    """A migration adapted to a DuckLake by the rule above: no keys, no unique constraints, no indexes."""
+    kept = []
+    for statement in duckdb.extract_statements(sql):
+        text = _without_comments(statement.query).strip()
+        if not text or INDEX_STATEMENT.match(text):
+            continue
+        if CREATE_TABLE.match(text):
+            text = TABLE_KEY.sub("", text)
+            text = COLUMN_PRIMARY_KEY.sub("NOT NULL", text)
+            text = COLUMN_UNIQUE.sub("", text)
+        kept.append(text)
+    return ";\n".join(kept) + (";\n" if kept else "")
+
+
+SCHEMA_MIGRATIONS = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations "
+    "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL DEFAULT now())"
+)
+
+
+def applied_versions(con: duckdb.DuckDBPyConnection, backend: str = "duckdb") -> set[int]:
+    con.execute(for_lake(SCHEMA_MIGRATIONS) if backend == "ducklake" else SCHEMA_MIGRATIONS)
     return {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
 
 
-def migrate(con: duckdb.DuckDBPyConnection, *, up_to: int | None = None) -> list[int]:
+def migrate(con: duckdb.DuckDBPyConnection, *, up_to: int | None = None, backend: str = "duckdb") -> list[int]:
     """Apply the migrations this warehouse has not had yet, each in its own transaction."""
-    done = applied_versions(con)
+    done = applied_versions(con, backend)
     newly = []
-    for migration in migrations():
+    for migration in migrations(backend):
         if migration.version in done or (up_to is not None and migration.version > up_to):
             continue
         con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(migration.sql)
+            if migration.sql.strip():
+                con.execute(migration.sql)
             con.execute(
                 "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
                 [migration.version, migration.name],
             )
             con.execute("COMMIT")
         except duckdb.Error:
-            con.execute("ROLLBACK")
+            rollback(con)
             raise
         newly.append(migration.version)
     return newly
+
+
+def rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the open transaction, if any (a failed COMMIT, e.g. a lake's conflict, has ended it already)."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.TransactionException as exc:
+        if "no transaction is active" not in str(exc):
+            raise
 
 
 def connect(
