@@ -12,12 +12,14 @@ import logging
 import math
 import os
 import re
+import socket
 import threading
 import time
 import urllib.robotparser
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from http.client import HTTPException
 from posixpath import normpath
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -25,9 +27,22 @@ import courlan
 import lxml.etree
 import lxml.html
 import requests
+import urllib3.exceptions
 from urllib3.exceptions import NameResolutionError
 
+from flows.sources.bodies import (
+    ACCEPT_ENCODING,
+    GZIP_MAGIC,
+    SNIFF_BYTES,
+    BodyTooLarge,
+    CappedDecoder,
+    UnsupportedEncoding,
+    looks_like_html,
+    sniff_binary,
+)
 from flows.sources.config import FetchSettings, Source, SourcesConfig, load_sources
+from flows.sources.deadlines import WATCHDOG, Deadline, watched_session
+from flows.sources.redirects import IPAddress, ip_literal, redirect_refusal
 from parsers.decode import decode_bytes
 from parsers.records import ParseError, RawDocument
 
@@ -55,7 +70,12 @@ TEXT_DATE = re.compile(r"(?P<y>(?:19|20)\d{2})\s*[-ๅนด/.]\s*(?P<m>\d{1,2})\s*[-ๆ
 TRS_PAGER = re.compile(r"createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*[\"'](\w+)[\"']\s*,\s*[\"'](\w+)[\"']")
 MAX_PAGER_PAGES = 500
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
-FEED_ROOT = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<([A-Za-z:]+)", re.DOTALL)
+# The root element, after an XML declaration, comments and a DOCTYPE (whose internal subset may declare entities).
+FEED_ROOT = re.compile(
+    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*(?:<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>\s*)?"
+    rb"(?:<!--.*?-->\s*)*<([A-Za-z:]+)",
+    re.DOTALL,
+)
 
 # --- HTTP ----------------------------------------------------------------------------------------
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -64,7 +84,7 @@ FEED_TYPES = frozenset(
 )
 SNIFFED_TYPES = frozenset({None, "application/octet-stream", "text/plain"})  # servers that mislabel pages
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-MAX_REDIRECTS = 5
+MAX_REDIRECTS = 5  # default of [fetch] max_redirects
 ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309: parse at least 500 KiB
 CHUNK = 64 * 1024
 
@@ -207,10 +227,17 @@ def pager_links(html: str, base_url: str) -> Iterator[Link]:
             yield link
 
 
+def safe_xml_parser() -> lxml.etree.XMLParser:
+    """An XML parser for documents from the web: no DTD loaded, no entity expanded (billion laughs), no
+    network access (external entities), no huge-tree limits lifted; broken markup recovered."""
+    return lxml.etree.XMLParser(
+        recover=True, resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, dtd_validation=False
+    )
+
+
 def feed_links(content: bytes, base_url: str, kind: str) -> Iterator[Link]:
     """Item links of an RSS or Atom feed, or the locations of a sitemap (index)."""
-    parser = lxml.etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
-    root = lxml.etree.fromstring(content, parser=parser)
+    root = lxml.etree.fromstring(content, parser=safe_xml_parser())
     if root is None:
         return
     for element in root.iter():
@@ -328,7 +355,9 @@ class FetchResult:
 
     url: str  # as requested
     canonical: str
-    outcome: str  # 200 | 304 | 3xx | 4xx | 5xx | network_error | too_large | robots_blocked | skipped_non_html
+    # 200 | 304 | 3xx (also a refused redirect) | 4xx | 5xx | network_error | deadline | too_large | not_a_page
+    # (binary bytes under a page's Content-Type) | unreadable | robots_blocked | skipped_non_html
+    outcome: str
     status: int | None = None  # last HTTP status; None when no response came
     final_url: str = ""  # after redirects
     content: bytes = b""
@@ -368,6 +397,8 @@ class WebClient:
     settings: FetchSettings = field(default_factory=FetchSettings)
     default_rate: float = 1.0
     _domain_rates: dict[str, float] = field(default_factory=dict)  # allowed domain -> requests per second
+    _domain_deadlines: dict[str, float] = field(default_factory=dict)  # allowed domain -> seconds per request
+    _addresses: dict[str, tuple[IPAddress, ...]] = field(default_factory=dict)  # host -> resolved addresses
     _buckets: dict[str, TokenBucket] = field(default_factory=dict)
     _robots: dict[str, RobotsRules] = field(default_factory=dict)
     _sessions: dict[str, requests.Session] = field(default_factory=dict)
@@ -381,7 +412,33 @@ class WebClient:
         for source in sources:
             for domain in (*source.allowed_domains, *(urlsplit(u).hostname or "" for u in source.start_urls)):
                 client._domain_rates[domain] = min(source.rate_limit, client._domain_rates.get(domain, math.inf))
+                if source.deadline is not None:
+                    known = client._domain_deadlines.get(domain, math.inf)
+                    client._domain_deadlines[domain] = min(source.deadline, known)
         return client
+
+    def deadline_for(self, url: str) -> float:
+        """Seconds one request to the URL's host may take: its sources' `deadline`, else [fetch] deadline."""
+        host = (urlsplit(url).hostname or "").lower()
+        found = [s for d, s in self._domain_deadlines.items() if host == d or host.endswith("." + d)]
+        return min(found, default=self.settings.deadline)
+
+    def host_addresses(self, host: str) -> tuple[IPAddress, ...]:
+        """The addresses a host name resolves to (its own address for an IP literal), cached; () when unknown."""
+        literal = ip_literal(host)
+        if literal is not None:
+            return (literal,)
+        with self._lock:
+            if host in self._addresses:
+                return self._addresses[host]
+        try:
+            infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+            found = tuple(dict.fromkeys(a for a in (ip_literal(str(i[4][0])) for i in infos) if a is not None))
+        except OSError:
+            found = ()  # the request itself will fail with a DNS error
+        with self._lock:
+            self._addresses[host] = found
+        return found
 
     def set_rate(self, url: str, rate: float) -> None:
         """Limit requests to the URL's host to `rate` per second (the lowest limit asked for wins)."""
@@ -404,15 +461,16 @@ class WebClient:
         with self._lock:
             session = self._sessions.get(key)
             if session is None:
-                session = requests.Session()
+                session = watched_session()
                 session.headers.update(
                     {
                         "User-Agent": self.settings.user_agent,
                         "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
                         "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5",
+                        "Accept-Encoding": ACCEPT_ENCODING,  # only codings we inflate under the size cap
                     }
                 )
-                session.max_redirects = MAX_REDIRECTS
+                session.max_redirects = self.settings.max_redirects
                 # The environment's proxy and CA settings, read once for the host instead of on every request
                 # (requests does that when trust_env is on: a third of its per-request CPU on a fast link).
                 session.trust_env = False
@@ -483,6 +541,8 @@ class WebClient:
         max_bytes: int | None = None,
     ) -> FetchResult:
         canonical = canonical_url(url)
+        deadline = self.deadline_for(url)
+        started = time.monotonic()
         retries = 0
         while True:
             try:
@@ -495,8 +555,11 @@ class WebClient:
                     accept=accept,
                     max_bytes=max_bytes or self.settings.max_bytes,
                     retries=retries,
+                    deadline=deadline,
                 )
             except _Stop as stop:
+                if stop.outcome in ("deadline", "3xx", "too_large", "not_a_page"):
+                    log.info("%s: %s", url, stop.error)
                 return FetchResult(
                     url,
                     canonical,
@@ -508,7 +571,11 @@ class WebClient:
                 )
             except _Retry as retry:
                 delay = self.settings.backoff_seconds * 2**retries if retry.delay is None else retry.delay
-                if retries >= self.settings.max_retries or delay > self.settings.max_retry_after:
+                # A host that does not answer gets the page's deadline in all, retries included; a host that
+                # answers "busy" (5xx, 429) is waited for as it asks, up to max_retry_after.
+                spent = time.monotonic() - started + delay
+                out_of_time = retry.status is None and spent > deadline
+                if retries >= self.settings.max_retries or delay > self.settings.max_retry_after or out_of_time:
                     error = retry.error if retries == 0 else f"{retry.error} (after {retries} retries)"
                     return FetchResult(url, canonical, retry.outcome, retry.status, error=error, retries=retries)
                 log.info("retrying %s in %.1fs: %s", url, delay, retry.error)
@@ -526,9 +593,11 @@ class WebClient:
         accept: str,
         max_bytes: int,
         retries: int,
+        deadline: float,
     ) -> FetchResult:
-        target = url
-        for _ in range(MAX_REDIRECTS + 1):
+        """One try at a URL, following its redirects hop by hop; each request has its own deadline."""
+        target, chain, hop = url, [url], 0
+        while True:
             if check_robots:
                 rules = self.robots(target)
                 if rules.unreachable is not None:
@@ -537,32 +606,54 @@ class WebClient:
                 if not rules.allows(target, self.settings.user_agent):
                     raise _Stop("robots_blocked", f"disallowed by robots.txt: {target}")
             self._bucket(target).acquire()
-            response = self._send(target, headers)
-            with response:
-                if response.is_redirect:
+            with WATCHDOG.watch(deadline) as watch:
+                response = self._send(target, headers, watch)
+                with response:
+                    if not response.is_redirect:
+                        return self._read(response, url, canonical, target, accept, max_bytes, retries, watch)
+                    hop += 1
                     link = make_link(response.headers.get("Location", ""), target)
                     if link is None:
-                        raise _Stop("3xx", "redirect without a usable Location", response.status_code)
-                    location = link.url
-                    if not allowed(location):
-                        raise _Stop("3xx", f"redirect to {location} outside the source's domains", response.status_code)
-                    target = location
-                    continue
-                return self._read(response, url, canonical, target, accept, max_bytes, retries)
-        raise _Stop("3xx", f"more than {MAX_REDIRECTS} redirects", None)
+                        raise _Stop("3xx", f"redirect {hop} from {target} has no usable Location", response.status_code)
+                    refusal = self._redirect_refusal(link.url, url, hop, chain, allowed)
+                    if refusal:
+                        raise _Stop("3xx", refusal, response.status_code)
+                    chain.append(link.url)
+                    target = link.url
 
-    def _send(self, url: str, headers: Mapping[str, str]) -> requests.Response:
+    def _redirect_refusal(
+        self, location: str, origin: str, hop: int, chain: list[str], allowed: Callable[[str], bool]
+    ) -> str | None:
+        """Why this hop may not be followed (see flows/sources/redirects.py), or None."""
+        host = urlsplit(location).hostname or ""
+        # A host name is resolved only when it passed the domain rule (and is then checked by address).
+        addresses = self.host_addresses(host) if allowed(location) and ip_literal(host) is None else ()
+        return redirect_refusal(
+            location,
+            hop=hop,
+            max_hops=self.settings.max_redirects,
+            chain=chain,
+            allowed=allowed,
+            target_addresses=addresses,
+            origin_addresses=self.host_addresses(urlsplit(origin).hostname or ""),
+        )
+
+    def _send(self, url: str, headers: Mapping[str, str], watch: Deadline) -> requests.Response:
+        """The response's status and headers (the body is read by _read), within the request's deadline."""
+        wait = min(self.settings.timeout, max(watch.remaining(), 0.001))
         try:
             return self._session(url).get(
-                url, headers=dict(headers), timeout=self.settings.timeout, stream=True, allow_redirects=False
+                url, headers=dict(headers), timeout=(wait, wait), stream=True, allow_redirects=False
             )
-        except requests.Timeout as exc:
-            raise _Retry("network_error", f"timeout after {self.settings.timeout:.0f}s", None, None) from exc
-        except requests.ConnectionError as exc:
-            if _is_dns_failure(exc):
-                raise _Stop("network_error", f"DNS lookup failed for {urlsplit(url).hostname}") from exc
-            raise _Retry("network_error", f"connection failed: {_reason(exc)}", None, None) from exc
         except requests.RequestException as exc:
+            if watch.passed():
+                raise _Stop("deadline", f"deadline exceeded after {watch.seconds:g} s, no answer") from exc
+            if isinstance(exc, requests.Timeout):
+                raise _Retry("network_error", f"timeout: no answer within {wait:g} s", None, None) from exc
+            if isinstance(exc, requests.ConnectionError):
+                if _is_dns_failure(exc):
+                    raise _Stop("network_error", f"DNS lookup failed for {urlsplit(url).hostname}") from exc
+                raise _Retry("network_error", f"connection failed: {_reason(exc)}", None, None) from exc
             raise _Stop("network_error", f"request failed: {_reason(exc)}") from exc
 
     def _read(
@@ -574,6 +665,7 @@ class WebClient:
         accept: str,
         max_bytes: int,
         retries: int,
+        watch: Deadline,
     ) -> FetchResult:
         status = response.status_code
         etag, last_modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
@@ -587,38 +679,102 @@ class WebClient:
         if status >= 300:
             raise _Stop(f"{status // 100}xx", f"HTTP {status} {response.reason or ''}".strip(), status)
         media_type, charset = content_type(response.headers.get("Content-Type"))
-        sniff = media_type in SNIFFED_TYPES
-        not_html = _Stop("skipped_non_html", f"not an HTML page: {media_type or 'no content type'}", status)
-        if not sniff and not is_wanted_type(media_type, b"", accept):
-            raise not_html  # decided from the headers: the body is never downloaded
-        length = response.headers.get("Content-Length", "")
+        if media_type not in SNIFFED_TYPES and not is_wanted_type(media_type, b"", accept):
+            # decided from the headers: the body is never downloaded
+            raise _Stop("skipped_non_html", f"not an HTML page: {media_type}", status)
+        length = response.headers.get("Content-Length", "").strip()
         if length.isdigit() and int(length) > max_bytes:
-            raise _Stop("too_large", f"response of {length} bytes exceeds the {max_bytes}-byte limit", status)
-        body = bytearray()
-        try:
-            for chunk in response.iter_content(CHUNK):
-                if sniff and not body and not is_wanted_type(media_type, chunk[:1024], accept):
-                    raise not_html
-                body += chunk
-                if len(body) > max_bytes:
-                    raise _Stop("too_large", f"response exceeds the {max_bytes}-byte limit", status)
-        except requests.RequestException as exc:
-            raise _Retry("network_error", f"connection broken while reading: {_reason(exc)}", status, None) from exc
-        if sniff and not body and not is_wanted_type(media_type, b"", accept):
-            raise not_html
+            raise _Stop(
+                "too_large",
+                f"Content-Length {int(length):,} bytes is over the {max_bytes:,}-byte limit: not downloaded",
+                status,
+            )
+        body = read_body(
+            response, max_bytes=max_bytes, watch=watch, check=lambda head: _check_head(head, media_type, accept, status)
+        )
         return FetchResult(
             url,
             canonical,
             "200",
             status,
             final_url,
-            bytes(body),
+            body,
             media_type,
             charset,
             retries=retries,
             etag=etag,
             last_modified=last_modified,
         )
+
+
+def _check_head(head: bytes, media_type: str | None, accept: str, status: int) -> None:
+    """Raise _Stop when a body's first bytes show it is not what may be parsed, whatever its Content-Type."""
+    if accept == "any":
+        return
+    binary = sniff_binary(head)
+    if binary and media_type in SNIFFED_TYPES:
+        raise _Stop("skipped_non_html", f"not an HTML page: {binary}", status)
+    if binary:
+        raise _Stop("not_a_page", f"the body is {binary}, though it was served as {media_type}", status)
+    if media_type in SNIFFED_TYPES and not is_wanted_type(media_type, head, accept):
+        raise _Stop("skipped_non_html", f"not an HTML page: {media_type or 'no content type'} without HTML", status)
+
+
+def read_body(response: requests.Response, *, max_bytes: int, watch: Deadline, check: Callable[[bytes], None]) -> bytes:
+    """The decoded body, read a piece at a time: inflated under `max_bytes`, ended at the deadline, its first
+    bytes shown to `check` before the rest is downloaded. Raises _Stop or _Retry with the reason."""
+    raw = response.raw
+    encoding = response.headers.get("Content-Encoding")
+    try:
+        decoder = CappedDecoder(encoding, max_bytes)
+    except UnsupportedEncoding as exc:
+        raise _Stop("unreadable", f"content encoding {exc} is not supported", response.status_code) from exc
+    body, received, checked = bytearray(), 0, False
+    length = response.headers.get("Content-Length", "").strip()
+    try:
+        while True:
+            piece = raw.read1(CHUNK, decode_content=False)
+            if watch.passed():
+                raise _deadline(watch, received)
+            if not piece:
+                break
+            received += len(piece)
+            if decoder.encoding is None and received == len(piece) and piece.startswith(GZIP_MAGIC):
+                decoder = CappedDecoder("gzip", max_bytes)  # gzip sent without saying so: inflated all the same
+            body += decoder.feed(piece)
+            if received > max_bytes and decoder.encoding is None:
+                raise BodyTooLarge(received)
+            if not checked and len(body) >= SNIFF_BYTES:
+                check(bytes(body[:SNIFF_BYTES]))
+                checked = True
+        body += decoder.finish()
+    except BodyTooLarge as exc:
+        inflated = f" once decompressed ({decoder.encoding}, {received:,} bytes received)" if decoder.encoding else ""
+        raise _Stop(
+            "too_large",
+            f"body larger than the {max_bytes:,}-byte limit{inflated}: cut at the limit and not parsed",
+            response.status_code,
+        ) from exc
+    except ValueError as exc:  # corrupt compressed data
+        raise _Stop("unreadable", f"{exc} after {received:,} bytes", response.status_code) from exc
+    except (requests.RequestException, OSError, HTTPException, urllib3.exceptions.HTTPError) as exc:
+        if watch.passed():
+            raise _deadline(watch, received) from exc
+        if "IncompleteRead" in repr(exc):
+            expected = f" of {int(length):,}" if length.isdigit() else ""
+            error = f"connection closed after {received:,}{expected} bytes: truncated body"
+        elif isinstance(exc, urllib3.exceptions.ReadTimeoutError | TimeoutError) or "timed out" in str(exc):
+            raise _Retry("network_error", f"timeout: the answer stopped after {received:,} bytes", None, None) from exc
+        else:
+            error = f"connection broken while reading after {received:,} bytes: {_reason(exc)}"
+        raise _Retry("network_error", error, response.status_code, None) from exc
+    if not checked:
+        check(bytes(body[:SNIFF_BYTES]))
+    return bytes(body)
+
+
+def _deadline(watch: Deadline, received: int) -> _Stop:
+    return _Stop("deadline", f"deadline exceeded after {watch.seconds:g} s, {received:,} bytes read")
 
 
 def _host_key(url: str) -> str:
@@ -652,12 +808,9 @@ def is_wanted_type(media_type: str | None, head: bytes, accept: str) -> bool:
     accept_feeds = accept == "list"
     if accept == "any" or media_type in HTML_TYPES or (accept_feeds and media_type in FEED_TYPES):
         return True
-    if media_type not in SNIFFED_TYPES:
+    if media_type not in SNIFFED_TYPES or sniff_binary(head):
         return False
-    start = head.lstrip()[:512].lower()
-    if start.startswith(b"%pdf") or start.startswith(b"pk\x03\x04"):
-        return False
-    return b"<html" in start or b"<!doctype html" in start or (accept_feeds and page_kind(head) != "html")
+    return looks_like_html(head) or (accept_feeds and page_kind(head) != "html")
 
 
 def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
