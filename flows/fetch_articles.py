@@ -1,17 +1,20 @@
 """Flow `fetch-articles`: configured sites -> new article pages -> parsed articles -> DuckDB.
 
 list pages (conditional GET) -> article links not seen before -> fetch (one thread per host) -> parse -> load
-with each page's crawl state in the same transaction as its article. List-page validators are committed last,
-so a run that dies half-way re-reads the lists next time instead of skipping what it never loaded.
-`crawl_sources` is the whole path, shared with the backfill flow (date range, explicit URLs).
+with each page's crawl state in the same transaction as its article. Pages are parsed and committed in
+batches as they arrive: a batch is handed on when full or after a few seconds, never waiting for a slow
+host (flows/page_stream.py). List-page validators are committed last, and only for sources whose pages
+were all fetched, so a run that stops half-way (its deadline, a signal, a crash) re-reads the lists next
+time instead of skipping what it never loaded. `crawl_sources` is the whole path, shared with the backfill
+flow (date range, explicit URLs).
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from itertools import zip_longest
@@ -24,7 +27,8 @@ from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
 from flows import settings
-from flows.pipeline import BatchLoader, Progress, batched, finish_run, load_batch, parse_batch
+from flows.page_stream import FetchedBatch, PageStream, RunStop
+from flows.pipeline import BatchLoader, Progress, finish_run, load_batch, parse_batch, warm_parser_pool
 from flows.sources.config import FetchSettings, Source, load_sources
 from flows.sources.web import Discovery, FetchResult, Link, WebClient, discover_articles, make_link, raw_document
 from flows.summary import RunSummary
@@ -35,7 +39,10 @@ from warehouse.schema import connect
 
 T = TypeVar("T")
 # Outcomes that are answers, not failures: nothing to record as an error or retry next run.
-NOT_FAILURES = frozenset({"200", "304", "robots_blocked", "skipped_non_html"})
+NOT_FAILURES = frozenset({"200", "304", "robots_blocked", "skipped_non_html", "stopped"})
+# A partial batch is handed on once its first page has waited this long (seconds): slow hosts never hold
+# the pages of fast ones, and a stopped run has little fetched but not yet committed.
+BATCH_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +94,13 @@ def discover(
     max_pages: int | None = None,
     since: date | None = None,
     until: date | None = None,
+    stop: RunStop | None = None,
 ) -> list[Discovery]:
-    """Article links of every source from its list pages; hosts in parallel, one thread each."""
+    """Article links of every source from its list pages; hosts in parallel, one thread each.
+
+    When the run is stopped meanwhile, hosts still reading their lists are left out (their requests are
+    cut by the client): the sources found so far are fetched.
+    """
     groups = by_host((s.start_urls[0], s) for s in sources)
 
     def crawl(group: list[Source]) -> list[Discovery]:
@@ -97,8 +109,15 @@ def discover(
             for s in group
         ]
 
-    with ThreadPoolExecutor(max_workers=max(1, len(groups)), thread_name_prefix="discover") as pool:
-        found = [d for ds in pool.map(crawl, groups.values()) for d in ds]
+    pool = ThreadPoolExecutor(max_workers=max(1, len(groups)), thread_name_prefix="discover")
+    try:
+        futures = [pool.submit(crawl, group) for group in groups.values()]
+        pending = set(futures)
+        while pending and not (stop and stop.is_set()):
+            _, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+        found = [d for future in futures if future.done() for d in future.result()]
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
     get_run_logger().info(
         "discovered %d article links on %d list pages",
         sum(len(d.articles) for d in found),
@@ -147,44 +166,6 @@ def plan_jobs(
         add(owner, given)
     interleaved = [job for row in zip_longest(*queues.values()) for job in row if job is not None]
     return interleaved, rejects
-
-
-@dataclass(frozen=True, slots=True)
-class FetchedBatch:
-    pages: list[tuple[Job, FetchResult]]
-    seconds: float  # time spent downloading (it overlaps the parsing of the batch before)
-
-
-@task(name="fetch", cache_policy=NO_CACHE)
-def fetch_pages(client: WebClient, jobs: Sequence[Job]) -> FetchedBatch:
-    """Each job's page, fetched politely; hosts in parallel, one thread each, order kept within a host."""
-    started = time.perf_counter()
-    groups = by_host((job.link.url, job) for job in jobs)
-
-    def fetch_group(group: list[Job]) -> list[tuple[Job, FetchResult]]:
-        return [(job, client.fetch(job.link.url, allowed=job.source.allows)) for job in group]
-
-    with ThreadPoolExecutor(max_workers=max(1, len(groups)), thread_name_prefix="fetch") as pool:
-        pages = [pair for pairs in pool.map(fetch_group, groups.values()) for pair in pairs]
-    return FetchedBatch(pages, time.perf_counter() - started)
-
-
-def fetch_ahead(client: WebClient, batches: Iterable[list[Job]]) -> Iterator[FetchedBatch]:
-    """The batches' pages, each batch downloading while the caller parses the one before.
-
-    Downloading waits on the network and parsing on the CPU: overlapped, a batch costs the longer of
-    the two instead of their sum. At most two batches of pages are in memory.
-    """
-    upcoming = None
-    for jobs in batches:
-        if upcoming is None:
-            upcoming = fetch_pages.submit(quote(client), quote(jobs))
-            continue
-        done = upcoming.result()  # one download at a time: per-host concurrency stays as configured
-        upcoming = fetch_pages.submit(quote(client), quote(jobs))
-        yield done
-    if upcoming is not None:
-        yield upcoming.result()
 
 
 def page_state(
@@ -240,47 +221,73 @@ def crawl_sources(
     conditional: bool = True,
     batch_size: int = 250,
     workers: int | None = None,
+    max_minutes: float | None = None,
+    batch_seconds: float = BATCH_SECONDS,
 ) -> RunSummary:
     """Discover, fetch, parse and load the sources' new articles (call inside a flow); fills `summary`.
 
     `since`/`until` bound the dates of discovered links and stop pagination at older pages; `urls` adds
     article pages to fetch directly. A backfill calls this with both and `conditional=False` (it must read
     list pages even when they have not changed); the daily run with neither. `refetch` also reads every
-    list page in full, or there would be nothing to fetch again.
+    list page in full, or there would be nothing to fetch again. `max_minutes` is the run's own deadline:
+    past it (or on SIGTERM/SIGINT) no new page is requested, what was fetched is loaded, and the rest is
+    left to the next run.
     """
     logger = get_run_logger()
     fetch_settings = fetch_settings or FetchSettings()
     client = WebClient.for_sources(fetch_settings, sources)
     selectors = {s.name: s.content_selector for s in sources if s.content_selector}
+    stop = RunStop(max_minutes * 60 if max_minutes else None)
+    stop.on_stop(client.abort)
     try:
-        t0 = time.perf_counter()
-        state = read_crawl_state(db, fetch_settings.max_attempts)
-        if refetch or not conditional:
-            state = replace(state, validators={})
-        # quote(): Prefect need not walk the client, the sources or thousands of known URLs looking for futures.
-        found = discover(quote(client), quote(sources), quote(state), max_pages, since, until)
-        jobs, url_rejects = plan_jobs(sources, found, state, refetch=refetch, urls=urls)
-        summary.rejects += url_rejects
-        summary.timings.update({"discover": time.perf_counter() - t0})
-        logger.info("%d article pages to fetch (%d already known)", len(jobs), len(state.known))
-        progress = Progress(len(jobs), "pages")
-        with BatchLoader(db, summary) as loader:
-            for fetched in fetch_ahead(client, batched(jobs, batch_size)):
-                load_pages(fetched, loader=loader, selectors=selectors, workers=workers)
-                progress.advance(len(fetched.pages))
-        # List pages last: their validators must not say "seen" before their articles are in the warehouse.
-        t1 = time.perf_counter()
-        list_states, list_results = [], []
-        for discovery in found:
-            count_fetches(summary.fetch_counts, discovery.source, discovery.lists)
-            list_states += [page_state(discovery.source, "list", r) for r in discovery.lists if r.requested]
-            list_results += [("list", r) for r in discovery.lists]
-        summary.rejects += failure_rejects(list_results)
-        load_batch(db, fetch_states=list_states)
-        swept = sweep_boilerplate(db)
-        if swept:
-            summary.removals_by_reason["host_boilerplate"] += swept
-        summary.timings.update({"load": time.perf_counter() - t1})
+        with stop.on_signals():
+            t0 = time.perf_counter()
+            state = read_crawl_state(db, fetch_settings.max_attempts)
+            if refetch or not conditional:
+                state = replace(state, validators={})
+            # quote(): Prefect need not walk the client, the sources or thousands of known URLs looking for futures.
+            found = discover(quote(client), quote(sources), quote(state), max_pages, since, until, quote(stop))
+            jobs, url_rejects = plan_jobs(sources, found, state, refetch=refetch, urls=urls)
+            summary.rejects += url_rejects
+            summary.timings.update({"discover": time.perf_counter() - t0})
+            logger.info("%d article pages to fetch (%d already known)", len(jobs), len(state.known))
+            progress = Progress(len(jobs), "pages")
+            stream = PageStream(
+                list(by_host((job.link.url, job) for job in jobs).values()),
+                lambda job: client.fetch(job.link.url, allowed=job.source.allows),
+                batch_size=batch_size,
+                batch_seconds=batch_seconds,
+                stop=stop,
+            )
+            if jobs:
+                warm_parser_pool(workers)
+            # Each batch is committed as soon as it is parsed: a run killed later keeps it.
+            cut: list[Job] = []
+            with BatchLoader(db, summary, flush_rows=1) as loader:
+                for fetched in stream:
+                    cut += load_pages(fetched, loader=loader, selectors=selectors, workers=workers)
+                    progress.advance(len(fetched.pages))
+            unfinished = {job.source.name for job in [*stream.unfinished, *cut]}
+            if stop.is_set():
+                left = len(stream.unfinished) + len(cut)
+                summary.stopped = f"{stop.reason}: {left} article page(s) left for the next run"
+                logger.warning("run stopped early (%s)", summary.stopped)
+            # List pages last, and only of sources whose articles were all fetched: their validators must
+            # not say "seen" before their articles are in the warehouse.
+            t1 = time.perf_counter()
+            list_states, list_results = [], []
+            for discovery in found:
+                count_fetches(summary.fetch_counts, discovery.source, discovery.lists)
+                if discovery.source in unfinished or any(r.outcome == "stopped" for r in discovery.lists):
+                    continue
+                list_states += [page_state(discovery.source, "list", r) for r in discovery.lists if r.requested]
+                list_results += [("list", r) for r in discovery.lists]
+            summary.rejects += failure_rejects(list_results)
+            load_batch(db, fetch_states=list_states)
+            swept = sweep_boilerplate(db)
+            if swept:
+                summary.removals_by_reason["host_boilerplate"] += swept
+            summary.timings.update({"load": time.perf_counter() - t1})
     finally:
         client.close()
     return summary
@@ -302,12 +309,17 @@ def load_pages(
     loader: BatchLoader,
     selectors: dict[str, str],
     workers: int | None = None,
-) -> None:
-    """Parse one batch of fetched article pages; the loader commits them with their crawl state."""
+) -> list[Job]:
+    """Parse one batch of fetched article pages; the loader commits them with their crawl state.
+
+    Returns the jobs whose request the run's stop cut short: they are not recorded, the next run fetches them.
+    """
     summary = loader.summary
     started = time.perf_counter()
+    stopped = [job for job, result in fetched.pages if result.outcome == "stopped"]
+    fetched = FetchedBatch([(job, r) for job, r in fetched.pages if r.outcome != "stopped"], fetched.seconds)
     raws = {id(result): raw_document(result, job.source) for job, result in fetched.pages if result.is_ok}
-    rows, rejects = parse_batch(list(raws.values()), selectors, workers)
+    rows, rejects = parse_batch(list(raws.values()), selectors, workers, isolate=True)
     summary.timings.update({"fetch": fetched.seconds, "parse": time.perf_counter() - started})
     loaded = dict(zip(rows.column("uri"), rows.column("doc_id"), strict=True))
     states = []
@@ -322,15 +334,22 @@ def load_pages(
     summary.rejects += failure_rejects(("article", r) for _, r in fetched.pages)
     loader.add(rows, rejects, states)
     get_run_logger().info(
-        "batch: %d pages fetched, %d articles parsed, %d rejected, %d failed",
+        "batch: %d pages fetched, %d articles parsed, %d rejected, %d failed, %d cut by the stop; committed",
         len(raws),
         len(rows),
         len(rejects),
         sum(1 for _, r in fetched.pages if r.outcome not in NOT_FAILURES),
+        len(stopped),
     )
+    return stopped
 
 
-@flow(name="fetch-articles", log_prints=True)
+# Prefect's own limit on a run, behind `max_minutes` (which stops cleanly first): a run that still hangs
+# past it is failed by Prefect, and what it had committed stays.
+FLOW_TIMEOUT_SECONDS = 6 * 3600
+
+
+@flow(name="fetch-articles", log_prints=True, timeout_seconds=FLOW_TIMEOUT_SECONDS)
 def fetch_articles(
     sources_file: str | None = None,
     source_names: list[str] | None = None,
@@ -339,8 +358,13 @@ def fetch_articles(
     refetch: bool = False,
     batch_size: int = 250,
     workers: int | None = None,
+    max_minutes: float | None = None,
 ) -> RunSummary:
-    """Fetch new articles of the configured sources into the warehouse; returns the run summary."""
+    """Fetch new articles of the configured sources into the warehouse; returns the run summary.
+
+    `max_minutes` ends the run cleanly: past it no page is requested, what was fetched is loaded and the
+    rest is left to the next run.
+    """
     db = db or settings.DEFAULT_DB
     config = load_sources(sources_file or settings.DEFAULT_SOURCES)
     sources = config.select(source_names)
@@ -355,5 +379,6 @@ def fetch_articles(
         refetch=refetch,
         batch_size=batch_size,
         workers=workers,
+        max_minutes=max_minutes,
     )
     return finish_run(summary, db)

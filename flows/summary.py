@@ -29,6 +29,7 @@ class RunSummary:
     fetch_counts: dict[str, Counter[str]] = field(default_factory=dict)  # source -> status class -> count
     timings: Counter[str] = field(default_factory=Counter)  # stage -> seconds
     warehouse: str = ""
+    stopped: str | None = None  # why the run stopped before fetching everything (deadline, signal), if it did
 
     def add_parsed(self, rows: ArticleRows) -> None:
         """Count what parsing produced: sections, paragraphs, indicators, removals by reason."""
@@ -89,6 +90,8 @@ class RunSummary:
             lines.append(f"  removed    {self.removals} pieces of text: {reasons}")
         for source, counts in sorted(self.fetch_counts.items()):
             lines.append(f"  fetched    {source}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+        if self.stopped:
+            lines.append(f"  STOPPED    {self.stopped}")
         if self.timings:
             lines.append("  timings    " + ", ".join(f"{k} {v:.2f}s" for k, v in self.timings.items()))
         if self.rejects:
@@ -113,6 +116,8 @@ class RunSummary:
         for source, counts in sorted(self.fetch_counts.items()):
             rows += [(f"fetch {source}: {k}", v) for k, v in sorted(counts.items())]
         rows += [(f"time {k} (s)", round(v, 2)) for k, v in self.timings.items()]
+        if self.stopped:
+            rows.append(("stopped early", self.stopped))
         table = "\n".join(f"| {k} | {v} |" for k, v in rows)
         rejects = "\n".join(f"- `{r.uri}` [{r.stage}] {r.reason}" for r in self.rejects) or "none"
         return f"# {self.flow} run summary\n\n| what | count |\n|---|---|\n{table}\n\n## Rejects\n{rejects}\n"

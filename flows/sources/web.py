@@ -17,6 +17,7 @@ import threading
 import time
 import urllib.robotparser
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from http.client import HTTPException
@@ -399,6 +400,9 @@ class WebClient:
     _domain_rates: dict[str, float] = field(default_factory=dict)  # allowed domain -> requests per second
     _domain_deadlines: dict[str, float] = field(default_factory=dict)  # allowed domain -> seconds per request
     _addresses: dict[str, tuple[IPAddress, ...]] = field(default_factory=dict)  # host -> resolved addresses
+    _active: set[Deadline] = field(default_factory=set)  # requests in flight
+    _stopped: threading.Event = field(default_factory=threading.Event)
+    _stop_reason: str = ""
     _buckets: dict[str, TokenBucket] = field(default_factory=dict)
     _robots: dict[str, RobotsRules] = field(default_factory=dict)
     _sessions: dict[str, requests.Session] = field(default_factory=dict)
@@ -479,6 +483,19 @@ class WebClient:
                 self._sessions[key] = session
             return session
 
+    def abort(self, reason: str) -> None:
+        """Stop the run's requests: those in flight are cut now, later ones are not made ("stopped")."""
+        with self._lock:
+            self._stop_reason = self._stop_reason or reason
+            self._stopped.set()
+            active = list(self._active)
+        for watch in active:
+            watch.expire()
+
+    def _check_stop(self) -> None:
+        if self._stopped.is_set():
+            raise _Stop("stopped", f"not fetched: {self._stop_reason}")
+
     def close(self) -> None:
         with self._lock:
             for session in self._sessions.values():
@@ -558,6 +575,8 @@ class WebClient:
                     deadline=deadline,
                 )
             except _Stop as stop:
+                if self._stopped.is_set() and stop.outcome != "200":
+                    stop = _Stop("stopped", f"not fetched: {self._stop_reason}")
                 if stop.outcome in ("deadline", "3xx", "too_large", "not_a_page"):
                     log.info("%s: %s", url, stop.error)
                 return FetchResult(
@@ -567,7 +586,7 @@ class WebClient:
                     stop.status,
                     error=stop.error,
                     retries=retries,
-                    requested=stop.outcome != "robots_blocked",
+                    requested=stop.outcome not in ("robots_blocked", "stopped"),
                 )
             except _Retry as retry:
                 delay = self.settings.backoff_seconds * 2**retries if retry.delay is None else retry.delay
@@ -579,7 +598,10 @@ class WebClient:
                     error = retry.error if retries == 0 else f"{retry.error} (after {retries} retries)"
                     return FetchResult(url, canonical, retry.outcome, retry.status, error=error, retries=retries)
                 log.info("retrying %s in %.1fs: %s", url, delay, retry.error)
-                time.sleep(delay)
+                if self._stopped.wait(delay):
+                    return FetchResult(
+                        url, canonical, "stopped", error=f"not fetched: {self._stop_reason}", requested=False
+                    )
                 retries += 1
 
     def _attempt(
@@ -606,7 +628,8 @@ class WebClient:
                 if not rules.allows(target, self.settings.user_agent):
                     raise _Stop("robots_blocked", f"disallowed by robots.txt: {target}")
             self._bucket(target).acquire()
-            with WATCHDOG.watch(deadline) as watch:
+            self._check_stop()
+            with WATCHDOG.watch(deadline) as watch, self._in_flight(watch):
                 response = self._send(target, headers, watch)
                 with response:
                     if not response.is_redirect:
@@ -620,6 +643,18 @@ class WebClient:
                         raise _Stop("3xx", refusal, response.status_code)
                     chain.append(link.url)
                     target = link.url
+
+    @contextmanager
+    def _in_flight(self, watch: Deadline) -> Iterator[None]:
+        with self._lock:
+            self._active.add(watch)
+        if self._stopped.is_set():
+            watch.expire()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._active.discard(watch)
 
     def _redirect_refusal(
         self, location: str, origin: str, hop: int, chain: list[str], allowed: Callable[[str], bool]
