@@ -46,11 +46,21 @@ ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)  # X
 TITLE_SEPARATOR = re.compile(r"\s*(?:[_|｜]|--|—{1,2}|-\s)\s*")
 
 
+# libxml2 stops reading a document nested deeper than this (huge_tree stays off: hostile pages nest
+# 100,000 elements); what came before is kept, and a page with no article is rejected saying why.
+MAX_HTML_DEPTH = 256
+DEPTH_LIMIT_ERROR = "Excessive depth"
+TRUNCATED_MARK = "data-civic-truncated"  # set on the root of a document cut at the depth limit
+
+
 def parse_html(html: str, *, uri: str) -> lxml.html.HtmlElement:
+    parser = lxml.html.HTMLParser(huge_tree=False, no_network=True)
     try:
-        root = lxml.html.document_fromstring(html)
+        root = lxml.html.document_fromstring(html, parser=parser)
     except (ParserError, ValueError) as exc:
         raise ParseError(uri, "extract", f"unparseable HTML: {exc}") from exc
+    if any(DEPTH_LIMIT_ERROR in entry.message for entry in parser.error_log):
+        root.set(TRUNCATED_MARK, "1")
     # CMS template comments (<!-- 文章来源 begin -->) must not leak into text.
     for comment in root.xpath("//comment()"):
         if comment.getparent() is not None:
@@ -202,5 +212,8 @@ def extract_html(html: str, *, uri: str, selector: str | None = None) -> tuple[l
         lines = trafilatura_lines(root, uri)
     lines = [TABLE_PIPES.sub("", line) for line in lines]
     if sum(len(line.strip()) for line in lines) < MIN_BODY_CHARS:
-        raise ParseError(uri, "extract", f"no article text found in the page (fewer than {MIN_BODY_CHARS} characters)")
+        why = f"no article text found in the page (fewer than {MIN_BODY_CHARS} characters)"
+        if root.get(TRUNCATED_MARK):
+            why += f"; its markup nests deeper than {MAX_HTML_DEPTH} elements and was read only to that depth"
+        raise ParseError(uri, "extract", why)
     return lines, meta

@@ -236,8 +236,14 @@ def safe_xml_parser() -> lxml.etree.XMLParser:
     )
 
 
+# A document type declaration with its internal subset. Feeds and sitemaps need none; a subset can declare
+# entities that expand a billion times, on which libxml2 gives up reading the rest of the document.
+XML_DOCTYPE = re.compile(rb"<!DOCTYPE[^\[>]*(?:\[.*?\]\s*)?>", re.DOTALL | re.IGNORECASE)
+
+
 def feed_links(content: bytes, base_url: str, kind: str) -> Iterator[Link]:
-    """Item links of an RSS or Atom feed, or the locations of a sitemap (index)."""
+    """Item links of an RSS or Atom feed, or the locations of a sitemap (index); a DTD is dropped unread."""
+    content = XML_DOCTYPE.sub(b"", content[:65536], count=1) + content[65536:]
     root = lxml.etree.fromstring(content, parser=safe_xml_parser())
     if root is None:
         return
@@ -595,7 +601,8 @@ class WebClient:
                 spent = time.monotonic() - started + delay
                 out_of_time = retry.status is None and spent > deadline
                 if retries >= self.settings.max_retries or delay > self.settings.max_retry_after or out_of_time:
-                    error = retry.error if retries == 0 else f"{retry.error} (after {retries} retries)"
+                    again = f"{retries} retr{'y' if retries == 1 else 'ies'}"
+                    error = retry.error if retries == 0 else f"{retry.error} (after {again})"
                     return FetchResult(url, canonical, retry.outcome, retry.status, error=error, retries=retries)
                 log.info("retrying %s in %.1fs: %s", url, delay, retry.error)
                 if self._stopped.wait(delay):
@@ -824,8 +831,24 @@ def _is_dns_failure(exc: requests.ConnectionError) -> bool:
 
 
 def _reason(exc: BaseException) -> str:
+    """What went wrong on the wire, as a person would say it: the socket error inside requests' wrappers."""
+    os_error = _socket_error(exc)
+    if os_error is not None and os_error.strerror:
+        return os_error.strerror[0].lower() + os_error.strerror[1:]
     text = str(exc)
     return text if len(text) <= 200 else text[:199] + "…"
+
+
+def _socket_error(exc: BaseException | None, depth: int = 0) -> OSError | None:
+    """The innermost OSError with an errno carried by an exception, its arguments or its cause."""
+    if exc is None or depth > 6:
+        return None
+    inner = [a for a in getattr(exc, "args", ()) if isinstance(a, BaseException)]
+    for candidate in [*inner, getattr(exc, "reason", None), exc.__cause__, exc.__context__]:
+        found = _socket_error(candidate, depth + 1) if isinstance(candidate, BaseException) else None
+        if found is not None:
+            return found
+    return exc if isinstance(exc, OSError) and exc.errno is not None else None
 
 
 def content_type(header: str | None) -> tuple[str | None, str | None]:
