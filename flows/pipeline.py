@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import sys
@@ -29,6 +30,7 @@ from warehouse.load import ArticleRows, FetchState, LoadResult, Reject, record_r
 from warehouse.schema import connect, publish_snapshot, snapshot_path
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 # Below this many documents a process pool costs more to start than it saves.
 MIN_DOCS_FOR_POOL = 24
 
@@ -128,7 +130,7 @@ def parse_in_pool(
     failed = [i for i, f in enumerate(futures) if not f.done() or f.exception() is not None]
     if failed:
         _kill_pool(pool)
-        get_run_logger().warning(
+        log.warning(
             "parser processes %s: parsing %d pages again one at a time",
             "stalled" if pending else "died",
             sum(len(chunks[i]) for i in failed),
