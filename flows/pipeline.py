@@ -112,10 +112,11 @@ PARSE_STALL_SECONDS = 60.0
 
 
 def parse_in_pool(
-    jobs: Sequence[tuple[RawDocument, str | None]], rules: Sequence[MetricRule], n: int
+    jobs: Sequence[tuple[RawDocument, str | None]], rules: Sequence[MetricRule], n: int, *, attempt: int = 1
 ) -> list[ParsedChunk]:
-    """Chunks parsed by the warm pool; when a process dies (a parser crash, out of memory) or the pool
-    stalls, the chunks not finished are parsed again page by page, so one bad page costs only itself."""
+    """Chunks parsed by the warm pool. When a process dies (a parser crash, the out-of-memory killer) or the
+    pool stalls, the chunks not finished go to a fresh pool; if that fails too, the chunks it did not finish
+    are parsed one page per process, so a page that crashes the parser costs only itself."""
     pool = parser_pool(n)
     if pool._broken:  # a process of an earlier batch died after its work was done
         _kill_pool(pool)
@@ -131,14 +132,17 @@ def parse_in_pool(
     if failed:
         _kill_pool(pool)
         log.warning(
-            "parser processes %s: parsing %d pages again one at a time",
+            "parser processes %s: parsing %d pages again %s",
             "stalled" if pending else "died",
             sum(len(chunks[i]) for i in failed),
+            "in fresh processes" if attempt == 1 else "one per process",
         )
-    results = []
-    for i, future in enumerate(futures):
-        results.append(parse_isolated(chunks[i], rules) if i in failed else future.result())
-    return results
+    redone: list[ParsedChunk] = []
+    if failed and attempt == 1:
+        redone = parse_in_pool([job for i in failed for job in chunks[i]], rules, n, attempt=2)
+    elif failed:
+        redone = [parse_isolated(chunks[i], rules) for i in failed]
+    return [future.result() for i, future in enumerate(futures) if i not in failed] + redone
 
 
 def parse_isolated(jobs: Sequence[tuple[RawDocument, str | None]], rules: Sequence[MetricRule]) -> ParsedChunk:
