@@ -332,15 +332,18 @@ def load_pages(
             )
     summary.inputs += len(raws)
     summary.rejects += failure_rejects(("article", r) for _, r in fetched.pages)
-    loader.add(rows, rejects, states)
-    get_run_logger().info(
-        "batch: %d pages fetched, %d articles parsed, %d rejected, %d failed, %d cut by the stop; committed",
+    logger = get_run_logger()
+    logger.info(
+        "batch parsed: %d pages fetched, %d articles parsed, %d rejected, %d failed, %d cut by the stop",
         len(raws),
         len(rows),
         len(rejects),
         sum(1 for _, r in fetched.pages if r.outcome not in NOT_FAILURES),
         len(stopped),
     )
+    committing = time.perf_counter()
+    loader.add(rows, rejects, states)
+    logger.info("batch committed: %d articles in %.3f s", len(rows), time.perf_counter() - committing)
     return stopped
 
 
