@@ -59,7 +59,7 @@ class RunStop:
     def is_set(self) -> bool:
         if not self._event.is_set():
             left = self.remaining()
-            if left is not None and left <= 0:
+            if left is not None and left <= 0 and self.max_seconds is not None:
                 self.request(f"the run's deadline of {self.max_seconds / 60:g} min passed")
         return self._event.is_set()
 
@@ -158,12 +158,12 @@ class PageStream(Generic[J]):
             while running and not self.stop.is_set():
                 wait = 0.5 if first_at is None else max(0.0, first_at + self.batch_seconds - time.monotonic())
                 try:
-                    item = self._done.get(timeout=min(wait, 0.5))
+                    item: tuple[J, FetchResult] | bool | None = self._done.get(timeout=min(wait, 0.5))
                 except queue.Empty:
-                    item = False  # type: ignore[assignment]
+                    item = False  # nothing arrived: maybe time to hand on a partial batch
                 if item is None:
                     running -= 1
-                elif item:
+                elif isinstance(item, tuple):
                     pages.append(item)
                     self._finished.add(id(item[0]))
                     first_at = first_at or time.monotonic()
@@ -178,7 +178,7 @@ class PageStream(Generic[J]):
                     item = self._done.get_nowait()
                 except queue.Empty:
                     break
-                if item:
+                if item is not None:
                     pages.append(item)
                     self._finished.add(id(item[0]))
             if pages:
