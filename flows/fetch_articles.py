@@ -11,12 +11,14 @@ flow (date range, explicit URLs).
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import partial
 from itertools import zip_longest
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -24,7 +26,6 @@ from urllib.parse import urlsplit
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE as NO_CACHE
 from prefect.runtime import flow_run
-from prefect.utilities.annotations import quote
 
 from flows import settings
 from flows.page_stream import FetchedBatch, PageStream, RunStop
@@ -38,6 +39,7 @@ from warehouse.queries import failed_article_urls, known_page_urls, list_validat
 from warehouse.schema import connect
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 # Outcomes that are answers, not failures: nothing to record as an error or retry next run.
 NOT_FAILURES = frozenset({"200", "304", "robots_blocked", "skipped_non_html", "stopped"})
 # A partial batch is handed on once its first page has waited this long (seconds): slow hosts never hold
@@ -86,44 +88,46 @@ def by_host(items: Iterable[tuple[str, T]]) -> dict[str, list[T]]:
     return groups
 
 
-@task(name="discover", cache_policy=NO_CACHE)
-def discover(
+@dataclass
+class Discoveries:
+    """List pages read by the host threads of a run, and the article pages they planned (shared, locked)."""
+
+    found: list[Discovery] = field(default_factory=list)
+    planned: set[str] = field(default_factory=set)  # canonical URLs of article pages planned this run
+    seconds: float = 0.0  # until the last host had read its lists
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def discover_host(
     client: WebClient,
-    sources: Sequence[Source],
+    group: Sequence[Source],
     state: CrawlState,
+    shared: Discoveries,
+    *,
     max_pages: int | None = None,
     since: date | None = None,
     until: date | None = None,
-    stop: RunStop | None = None,
-) -> list[Discovery]:
-    """Article links of every source from its list pages; hosts in parallel, one thread each.
-
-    When the run is stopped meanwhile, hosts still reading their lists are left out (their requests are
-    cut by the client): the sources found so far are fetched.
-    """
-    groups = by_host((s.start_urls[0], s) for s in sources)
-
-    def crawl(group: list[Source]) -> list[Discovery]:
-        return [
-            discover_articles(client, s, validators=state.validators, max_pages=max_pages, since=since, until=until)
-            for s in group
-        ]
-
-    pool = ThreadPoolExecutor(max_workers=max(1, len(groups)), thread_name_prefix="discover")
-    try:
-        futures = [pool.submit(crawl, group) for group in groups.values()]
-        pending = set(futures)
-        while pending and not (stop and stop.is_set()):
-            _, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-        found = [d for future in futures if future.done() for d in future.result()]
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
-    get_run_logger().info(
-        "discovered %d article links on %d list pages",
+    refetch: bool = False,
+    started: float = 0.0,
+) -> list[Job]:
+    """Read the list pages of one host's sources and plan their new article pages (in the host's thread,
+    so a host whose lists are slow delays only itself)."""
+    found = [
+        discover_articles(client, s, validators=state.validators, max_pages=max_pages, since=since, until=until)
+        for s in group
+    ]
+    with shared.lock:
+        shared.found += found
+        jobs, _ = plan_jobs(group, found, state, refetch=refetch, planned=shared.planned)
+        shared.seconds = max(shared.seconds, time.perf_counter() - started)
+    log.info(
+        "%s: %d article links on %d list pages, %d to fetch",
+        ", ".join(s.name for s in group),
         sum(len(d.articles) for d in found),
         sum(len(d.lists) for d in found),
+        len(jobs),
     )
-    return found
+    return jobs
 
 
 def plan_jobs(
@@ -133,14 +137,16 @@ def plan_jobs(
     *,
     refetch: bool = False,
     urls: Sequence[str] = (),
+    planned: set[str] | None = None,
 ) -> tuple[list[Job], list[Reject]]:
     """Article pages to fetch: discovered links not seen before, earlier failures, and given URLs.
 
-    Jobs alternate between hosts, so every batch keeps every host's thread busy.
+    Jobs alternate between hosts, so every batch keeps every host's thread busy. `planned` (canonical
+    URLs planned already, updated here) keeps a page planned by another host's thread from being fetched twice.
     """
     by_name = {s.name: s for s in sources}
     queues: dict[str, list[Job]] = {}
-    planned: set[str] = set()
+    planned = set() if planned is None else planned
     rejects: list[Reject] = []
 
     def add(source: Source, link: Link) -> None:
@@ -245,28 +251,52 @@ def crawl_sources(
             state = read_crawl_state(db, fetch_settings.max_attempts)
             if refetch or not conditional:
                 state = replace(state, validators={})
-            # quote(): Prefect need not walk the client, the sources or thousands of known URLs looking for futures.
-            found = discover(quote(client), quote(sources), quote(state), max_pages, since, until, quote(stop))
-            jobs, url_rejects = plan_jobs(sources, found, state, refetch=refetch, urls=urls)
+            shared = Discoveries()
+            # Earlier failures and given URLs first (no list page needed), then each host's lists and pages.
+            known_jobs, url_rejects = plan_jobs(sources, [], state, refetch=refetch, urls=urls, planned=shared.planned)
             summary.rejects += url_rejects
-            summary.timings.update({"discover": time.perf_counter() - t0})
-            logger.info("%d article pages to fetch (%d already known)", len(jobs), len(state.known))
-            progress = Progress(len(jobs), "pages")
+            groups: dict[str, list[Job] | Callable[[], list[Job]]] = dict(by_host((j.link.url, j) for j in known_jobs))
+            for host, group in by_host((s.start_urls[0], s) for s in sources).items():
+                discovering = partial(
+                    discover_host,
+                    client,
+                    group,
+                    state,
+                    shared,
+                    max_pages=max_pages,
+                    since=since,
+                    until=until,
+                    refetch=refetch,
+                    started=t0,
+                )
+                given = groups.get(host)
+                groups[host] = partial(_then, given, discovering) if isinstance(given, list) else discovering
+            progress = Progress(0, "pages")
             stream = PageStream(
-                list(by_host((job.link.url, job) for job in jobs).values()),
+                list(groups.values()),
                 lambda job: client.fetch(job.link.url, allowed=job.source.allows),
                 batch_size=batch_size,
                 batch_seconds=batch_seconds,
                 stop=stop,
             )
-            if jobs:
+            if sources or known_jobs:
                 warm_parser_pool(workers)
             # Each batch is committed as soon as it is parsed: a run killed later keeps it.
             cut: list[Job] = []
             with BatchLoader(db, summary, flush_rows=1) as loader:
                 for fetched in stream:
                     cut += load_pages(fetched, loader=loader, selectors=selectors, workers=workers)
+                    progress.total = len(shared.planned)
                     progress.advance(len(fetched.pages))
+            found = shared.found
+            summary.timings.update({"discover": shared.seconds})
+            logger.info(
+                "discovered %d article links on %d list pages; %d article pages planned (%d known before)",
+                sum(len(d.articles) for d in found),
+                sum(len(d.lists) for d in found),
+                len(shared.planned),
+                len(state.known),
+            )
             unfinished = {job.source.name for job in [*stream.unfinished, *cut]}
             if stop.is_set():
                 left = len(stream.unfinished) + len(cut)
@@ -293,6 +323,10 @@ def crawl_sources(
     return summary
 
 
+def _then(first: list[Job], then: Callable[[], list[Job]]) -> list[Job]:
+    return [*first, *then()]
+
+
 @task(name="sweep-boilerplate", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
 def sweep_boilerplate(db: str) -> int:
     """Drop paragraphs that repeat across pages of one host (site footers, disclaimers); returns how many."""
@@ -304,7 +338,7 @@ def sweep_boilerplate(db: str) -> int:
 
 
 def load_pages(
-    fetched: FetchedBatch,
+    fetched: FetchedBatch[Job],
     *,
     loader: BatchLoader,
     selectors: dict[str, str],

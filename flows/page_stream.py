@@ -94,35 +94,48 @@ class FetchedBatch(Generic[J]):
 
 class PageStream(Generic[J]):
     """Fetch jobs grouped by host, one thread per host (order kept within a host), and yield finished
-    pages in batches. At most `2 * batch_size` finished pages wait in memory: host threads pause when
-    the parser falls behind. Iterate once; `unfinished` then lists the jobs never fetched."""
+    pages in batches. A group is a list of jobs, or a function returning them that the host's thread
+    calls first (so a host whose list pages are slow delays only itself). At most `2 * batch_size`
+    finished pages wait in memory: host threads pause when the parser falls behind. Iterate once;
+    `unfinished` then lists the jobs never fetched. An error in a host's thread is raised at the end."""
 
     def __init__(
         self,
-        groups: Sequence[list[J]],
+        groups: Sequence[list[J] | Callable[[], list[J]]],
         fetch: Callable[[J], FetchResult],
         *,
         batch_size: int = 250,
         batch_seconds: float = 5.0,
         stop: RunStop | None = None,
     ) -> None:
-        self.groups = [list(g) for g in groups if g]
+        self.groups = [g if callable(g) else list(g) for g in groups if g]
         self.fetch = fetch
         self.batch_size = max(1, batch_size)
         self.batch_seconds = batch_seconds
         self.stop = stop or RunStop()
         self._done: queue.Queue[tuple[J, FetchResult] | None] = queue.Queue(maxsize=2 * self.batch_size)
         self._finished: set[int] = set()  # id() of jobs whose result was handed on
-        self._jobs = [job for group in self.groups for job in group]
+        self._jobs: list[J] = []
+        self._lock = threading.Lock()
         self._closing = threading.Event()
+        self.error: BaseException | None = None
 
     @property
     def unfinished(self) -> list[J]:
-        return [job for job in self._jobs if id(job) not in self._finished]
+        with self._lock:
+            return [job for job in self._jobs if id(job) not in self._finished]
 
-    def _work(self, group: list[J]) -> None:
+    def _jobs_of(self, group: list[J] | Callable[[], list[J]]) -> list[J]:
+        if not callable(group):
+            return group
+        return [] if self.stop.is_set() else group()
+
+    def _work(self, group: list[J] | Callable[[], list[J]]) -> None:
         try:
-            for job in group:
+            jobs = self._jobs_of(group)
+            with self._lock:
+                self._jobs += jobs
+            for job in jobs:
                 if self._closing.is_set() or self.stop.is_set():
                     return
                 result = self.fetch(job)
@@ -132,6 +145,8 @@ class PageStream(Generic[J]):
                         break
                     except queue.Full:
                         continue
+        except Exception as exc:  # a bug, not a page's failure (those are results): fail the run at the end
+            self.error = self.error or exc
         finally:
             self._put_end()
 
@@ -185,3 +200,5 @@ class PageStream(Generic[J]):
                 yield FetchedBatch(pages, time.perf_counter() - started)
         finally:
             self._closing.set()  # host threads stop after their current request (bounded by its deadline)
+        if self.error is not None:
+            raise self.error
