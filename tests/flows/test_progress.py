@@ -138,3 +138,32 @@ def test_a_parser_process_killed_mid_batch_costs_nothing() -> None:
     assert sorted(parsed) == sorted(raw.uri for raw, _ in docs)  # every page, once
     assert [r for _, rejects in chunks for r in rejects] == []
     assert killer.finished.is_set() and _pools.get(2) is not pool  # it was killed mid-batch; the pool was replaced
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_host_with_slow_list_pages_delays_only_itself(tmp_path: Path) -> None:
+    from flows.fetch_articles import fetch_articles
+
+    with HostileHost("good", "127.0.0.74").serving() as good, HostileHost("slow", "127.0.0.75").serving() as slow:
+        stories = two_hosts(good, slow)
+        arrived: dict[str, float] = {}
+
+        def note(path: str, handler):
+            def answer(x):
+                arrived.setdefault(path, time.monotonic())
+                handler(x)
+
+            return answer
+
+        for s in stories:
+            path = article_path(s.key)
+            good.routes[path] = note(path, good.routes[path])
+        slow.routes["/list/index.html"] = drip  # the list itself drips until its deadline
+        started = time.monotonic()
+        db = tmp_path / "w.duckdb"
+        summary = fetch_articles(sources_file=str(sources_file(tmp_path / "s.toml", good, slow, 4)), db=str(db))
+        assert summary.articles_new == 8
+        # The good host's pages were all asked for while the slow host was still reading its list.
+        assert max(arrived.values()) - started < 4.0, {k: round(v - started, 2) for k, v in arrived.items()}
+        errors = dict(rows(db, "SELECT url, error FROM fetch_log WHERE error IS NOT NULL"))
+        assert errors[canonical_url(slow.url("/list/index.html"))].startswith("deadline exceeded after 4 s")
