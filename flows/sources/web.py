@@ -595,6 +595,10 @@ class WebClient:
                     requested=stop.outcome not in ("robots_blocked", "stopped"),
                 )
             except _Retry as retry:
+                if self._stopped.is_set():
+                    return FetchResult(
+                        url, canonical, "stopped", error=f"not fetched: {self._stop_reason}", requested=False
+                    )
                 delay = self.settings.backoff_seconds * 2**retries if retry.delay is None else retry.delay
                 # A host that does not answer gets the page's deadline in all, retries included; a host that
                 # answers "busy" (5xx, 429) is waited for as it asks, up to max_retry_after.
