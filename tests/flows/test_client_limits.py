@@ -61,6 +61,21 @@ def test_headers_that_never_come_are_bounded_by_the_deadline(host: HostileHost) 
     assert time.monotonic() - started < 4.0
 
 
+def test_headers_dripped_a_byte_at_a_time_are_bounded_too(host: HostileHost) -> None:
+    def drip_headers(x: Exchange) -> None:
+        x.conn.sendall(b"HTTP/1.1 200 OK\r\n")
+        for byte in b"X-Padding: " + b"a" * 100:
+            if not x.wait(0.5):
+                return
+            x.conn.sendall(bytes([byte]))
+
+    host.routes["/slow-head.html"] = drip_headers
+    started = time.monotonic()
+    result = client().fetch(host.url("/slow-head.html"), allowed=allow_all)
+    assert result.outcome == "deadline" and (result.error or "").startswith("deadline exceeded after 2 s, ")
+    assert time.monotonic() - started < 4.0
+
+
 def test_a_sources_own_deadline_wins(host: HostileHost) -> None:
     host.routes["/slow.html"] = drip
     config = parse_sources(
