@@ -94,6 +94,7 @@ class Discoveries:
 
     found: list[Discovery] = field(default_factory=list)
     planned: set[str] = field(default_factory=set)  # canonical URLs of article pages planned this run
+    jobs: list[Job] = field(default_factory=list)  # the article pages planned from those lists
     seconds: float = 0.0  # until the last host had read its lists
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -119,6 +120,7 @@ def discover_host(
     with shared.lock:
         shared.found += found
         jobs, _ = plan_jobs(group, found, state, refetch=refetch, planned=shared.planned)
+        shared.jobs += jobs
         shared.seconds = max(shared.seconds, time.perf_counter() - started)
     log.info(
         "%s: %d article links on %d list pages, %d to fetch",
@@ -288,7 +290,8 @@ def crawl_sources(
                     cut += load_pages(fetched, loader=loader, selectors=selectors, workers=workers)
                     progress.total = len(shared.planned)
                     progress.advance(len(fetched.pages))
-            found = shared.found
+            with shared.lock:  # host threads cut by a stop may still be finishing their lists
+                found, planned_jobs = list(shared.found), [*known_jobs, *shared.jobs]
             summary.timings.update({"discover": shared.seconds})
             logger.info(
                 "discovered %d article links on %d list pages; %d article pages planned (%d known before)",
@@ -297,10 +300,11 @@ def crawl_sources(
                 len(shared.planned),
                 len(state.known),
             )
-            unfinished = {job.source.name for job in [*stream.unfinished, *cut]}
-            if stop.is_set():
-                left = len(stream.unfinished) + len(cut)
-                summary.stopped = f"{stop.reason}: {left} article page(s) left for the next run"
+            left = [job for job in planned_jobs if not stream.is_finished(job)] + cut
+            unfinished = {job.source.name for job in left}
+            listed = {d.source for d in found}
+            if stop.reason is not None and (left or any(s.name not in listed for s in sources)):
+                summary.stopped = f"{stop.reason}: {len(left)} article page(s) left for the next run"
                 logger.warning("run stopped early (%s)", summary.stopped)
             # List pages last, and only of sources whose articles were all fetched: their validators must
             # not say "seen" before their articles are in the warehouse.

@@ -120,6 +120,10 @@ class PageStream(Generic[J]):
         self._closing = threading.Event()
         self.error: BaseException | None = None
 
+    def is_finished(self, job: J) -> bool:
+        """True when the job's result was handed on in a batch."""
+        return id(job) in self._finished
+
     @property
     def unfinished(self) -> list[J]:
         with self._lock:
