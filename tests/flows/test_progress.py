@@ -167,3 +167,28 @@ def test_a_host_with_slow_list_pages_delays_only_itself(tmp_path: Path) -> None:
         assert max(arrived.values()) - started < 4.0, {k: round(v - started, 2) for k, v in arrived.items()}
         errors = dict(rows(db, "SELECT url, error FROM fetch_log WHERE error IS NOT NULL"))
         assert errors[canonical_url(slow.url("/list/index.html"))].startswith("deadline exceeded after 4 s")
+
+
+def test_a_page_that_hangs_its_parser_becomes_a_reject(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows import pipeline
+    from flows.vocabulary import metric_rules
+    from parsers.records import RawDocument
+
+    monkeypatch.setattr(pipeline, "PARSE_STALL_SECONDS", 2.0)  # instead of 60 s, to keep the test short
+    # 150,000 flat elements (under the element limit): trafilatura needs many seconds on it.
+    slow = b"<html><body>" + "<p>民政工作</p>".encode() * 150_000 + b"</body></html>"
+    docs = [(RawDocument("http://127.0.0.1/art/slow.html", slow, True, "utf-8", "s"), None)]
+    docs += [
+        (RawDocument(f"http://127.0.0.1/art/{n}.html", trs_article(story(n), "某市民政局"), True, "utf-8", "s"), None)
+        for n in range(3)
+    ]
+    try:
+        chunks = pipeline.parse_in_pool(docs, metric_rules(), 2)
+    finally:
+        pipeline.release_parser_pool()
+    parsed = sorted(uri for rows_, _ in chunks for uri in rows_.column("uri"))
+    assert parsed == [f"http://127.0.0.1/art/{n}.html" for n in range(3)]
+    rejects = [r for _, rejects in chunks for r in rejects]
+    assert [(r.uri, r.reason) for r in rejects] == [
+        ("http://127.0.0.1/art/slow.html", "parsing took longer than 2 s and was stopped")
+    ]
