@@ -99,7 +99,11 @@ def plan_backfill(
     return BackfillPlan(sources, config.fetch, since, until, urls, max_pages)
 
 
-@flow(name="backfill", log_prints=True)
+# Prefect's own limit on a backfill run, behind `max_minutes` (a clean stop): what was committed stays.
+FLOW_TIMEOUT_SECONDS = 24 * 3600
+
+
+@flow(name="backfill", log_prints=True, timeout_seconds=FLOW_TIMEOUT_SECONDS)
 def backfill(
     source: str = ALL_SOURCES,
     date_from: str | None = None,
@@ -110,8 +114,11 @@ def backfill(
     sources_file: str | None = None,
     shard: int = 0,
     shards: int = 1,
+    max_minutes: float | None = None,
 ) -> RunSummary:
     """Fetch and load the articles of a source (or all) in a date range, plus a file's URLs; returns the summary.
+
+    `max_minutes` ends the run cleanly (what was fetched is loaded; a re-run goes on from there).
 
     Dates are inclusive (YYYY-MM-DD); either may be left open. `max_pages` bounds the list pages read per
     start URL. Invalid parameters fail the run at once with BackfillError. On a lake, several backfills may
@@ -140,5 +147,6 @@ def backfill(
             until=plan.until,
             urls=plan.urls,
             conditional=False,
+            max_minutes=max_minutes,
         )
         return finish_run(summary, warehouse)

@@ -188,6 +188,22 @@ def _shard_arg(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _positive_minutes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of minutes, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 minutes, got {text}")
+    return value
+
+
+MAX_MINUTES_HELP = (
+    "stop requesting pages after this many minutes, load what was fetched, leave the rest to the next run "
+    "(default: no limit; SIGTERM/SIGINT stop the same way)"
+)
+
+
 def cmd_fetch(args: argparse.Namespace) -> int:
     from flows.sources.config import SourceConfigError, load_sources
 
@@ -205,6 +221,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
             db=args.db,
             max_pages=args.max_pages,
             refetch=args.refetch,
+            max_minutes=args.max_minutes,
             **_shard(args),
         )
     return _print_summary(summary)
@@ -226,6 +243,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
             date_to=args.date_to,
             url_file=args.urls,
             db=args.db,
+            max_minutes=args.max_minutes,
             **options,
             **_shard(args),
         )
@@ -460,6 +478,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-pages", type=_positive_int, default=None, help="list pages per start URL (default: per source)"
     )
     fetch.add_argument("--refetch", action="store_true", help="download known article pages again")
+    fetch.add_argument("--max-minutes", type=_positive_minutes, default=None, metavar="M", help=MAX_MINUTES_HELP)
     fetch.set_defaults(func=cmd_fetch, needs_prefect=True)
 
     backfill = sub.add_parser(
@@ -477,6 +496,7 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument(
         "--max-pages", type=_positive_int, default=50, help="list pages per start URL (default: %(default)s)"
     )
+    backfill.add_argument("--max-minutes", type=_positive_minutes, default=None, metavar="M", help=MAX_MINUTES_HELP)
     backfill.set_defaults(func=cmd_backfill, needs_prefect=True)
 
     sources_cmd = sub.add_parser("sources", help="work with sources.toml")

@@ -1,19 +1,24 @@
 """Flow `fetch-articles`: configured sites -> new article pages -> parsed articles -> the warehouse.
 
 list pages (conditional GET) -> article links not seen before -> fetch (one thread per host) -> parse -> load
-with each page's crawl state in the same transaction as its article. List-page validators are committed last,
-so a run that dies half-way re-reads the lists next time instead of skipping what it never loaded.
-`crawl_sources` is the whole path, shared with the backfill flow (date range, explicit URLs).
+with each page's crawl state in the same transaction as its article. Pages are parsed and committed in
+batches as they arrive: a batch is handed on when full or after a few seconds, never waiting for a slow
+host (flows/page_stream.py). List-page validators are committed last, and only for sources whose pages
+were all fetched, so a run that stops half-way (its deadline, a signal, a crash) re-reads the lists next
+time instead of skipping what it never loaded. `crawl_sources` is the whole path, shared with the backfill
+flow (date range, explicit URLs).
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import partial
 from itertools import zip_longest
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -24,7 +29,16 @@ from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
 from flows import settings
-from flows.pipeline import BatchLoader, Progress, batched, finish_run, load_batch, open_run_warehouse, parse_batch
+from flows.page_stream import FetchedBatch, PageStream, RunStop
+from flows.pipeline import (
+    BatchLoader,
+    Progress,
+    finish_run,
+    load_batch,
+    open_run_warehouse,
+    parse_batch,
+    warm_parser_pool,
+)
 from flows.shards import in_shard
 from flows.sources.attachments import fetch_spreadsheets, spreadsheet_document
 from flows.sources.config import FetchSettings, Source, load_sources
@@ -37,8 +51,12 @@ from warehouse.load import FetchState, Reject
 from warehouse.queries import failed_article_urls, known_page_urls, list_validators
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 # Outcomes that are answers, not failures: nothing to record as an error or retry next run.
-NOT_FAILURES = frozenset({"200", "304", "robots_blocked", "skipped_non_html"})
+NOT_FAILURES = frozenset({"200", "304", "robots_blocked", "skipped_non_html", "stopped"})
+# A partial batch is handed on once its first page has waited this long (seconds): slow hosts never hold
+# the pages of fast ones, and a stopped run has little fetched but not yet committed.
+BATCH_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,32 +98,48 @@ def by_host(items: Iterable[tuple[str, T]]) -> dict[str, list[T]]:
     return groups
 
 
-@task(name="discover", cache_policy=NO_CACHE)
-def discover(
+@dataclass
+class Discoveries:
+    """List pages read by the host threads of a run, and the article pages they planned (shared, locked)."""
+
+    found: list[Discovery] = field(default_factory=list)
+    planned: set[str] = field(default_factory=set)  # canonical URLs of article pages planned this run
+    jobs: list[Job] = field(default_factory=list)  # the article pages planned from those lists
+    seconds: float = 0.0  # until the last host had read its lists
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def discover_host(
     client: WebClient,
-    sources: Sequence[Source],
+    group: Sequence[Source],
     state: CrawlState,
+    shared: Discoveries,
+    *,
     max_pages: int | None = None,
     since: date | None = None,
     until: date | None = None,
-) -> list[Discovery]:
-    """Article links of every source from its list pages; hosts in parallel, one thread each."""
-    groups = by_host((s.start_urls[0], s) for s in sources)
-
-    def crawl(group: list[Source]) -> list[Discovery]:
-        return [
-            discover_articles(client, s, validators=state.validators, max_pages=max_pages, since=since, until=until)
-            for s in group
-        ]
-
-    with ThreadPoolExecutor(max_workers=max(1, len(groups)), thread_name_prefix="discover") as pool:
-        found = [d for ds in pool.map(crawl, groups.values()) for d in ds]
-    get_run_logger().info(
-        "discovered %d article links on %d list pages",
+    refetch: bool = False,
+    started: float = 0.0,
+) -> list[Job]:
+    """Read the list pages of one host's sources and plan their new article pages (in the host's thread,
+    so a host whose lists are slow delays only itself)."""
+    found = [
+        discover_articles(client, s, validators=state.validators, max_pages=max_pages, since=since, until=until)
+        for s in group
+    ]
+    with shared.lock:
+        shared.found += found
+        jobs, _ = plan_jobs(group, found, state, refetch=refetch, planned=shared.planned)
+        shared.jobs += jobs
+        shared.seconds = max(shared.seconds, time.perf_counter() - started)
+    log.info(
+        "%s: %d article links on %d list pages, %d to fetch",
+        ", ".join(s.name for s in group),
         sum(len(d.articles) for d in found),
         sum(len(d.lists) for d in found),
+        len(jobs),
     )
-    return found
+    return jobs
 
 
 def plan_jobs(
@@ -115,14 +149,16 @@ def plan_jobs(
     *,
     refetch: bool = False,
     urls: Sequence[str] = (),
+    planned: set[str] | None = None,
 ) -> tuple[list[Job], list[Reject]]:
     """Article pages to fetch: discovered links not seen before, earlier failures, and given URLs.
 
-    Jobs alternate between hosts, so every batch keeps every host's thread busy.
+    Jobs alternate between hosts, so every batch keeps every host's thread busy. `planned` (canonical
+    URLs planned already, updated here) keeps a page planned by another host's thread from being fetched twice.
     """
     by_name = {s.name: s for s in sources}
     queues: dict[str, list[Job]] = {}
-    planned: set[str] = set()
+    planned = set() if planned is None else planned
     rejects: list[Reject] = []
 
     def add(source: Source, link: Link, parent: FetchResult | None = None) -> None:
@@ -150,57 +186,6 @@ def plan_jobs(
         add(owner, given)
     interleaved = [job for row in zip_longest(*queues.values()) for job in row if job is not None]
     return interleaved, rejects
-
-
-@dataclass(frozen=True, slots=True)
-class FetchedBatch:
-    pages: list[tuple[Job, FetchResult]]
-    seconds: float  # time spent downloading (it overlaps the parsing of the batch before)
-
-
-@task(name="fetch", cache_policy=NO_CACHE)
-def fetch_pages(client: WebClient, jobs: Sequence[Job]) -> FetchedBatch:
-    """Each job's page, fetched politely; hosts in parallel, one thread each, order kept within a host."""
-    started = time.perf_counter()
-    groups = by_host((job.link.url, job) for job in jobs)
-
-    def fetch_group(group: list[Job]) -> list[tuple[Job, FetchResult]]:
-        pages: list[tuple[Job, FetchResult]] = []
-        sheets: set[str] = set()
-        for job in group:
-            if job.parent is not None:  # a spreadsheet a list page links
-                if job.link.canonical not in sheets:
-                    sheets.add(job.link.canonical)
-                    pages.append((job, client.fetch_attachment(job.link.url, allowed=job.source.allows)))
-                continue
-            result = client.fetch(job.link.url, allowed=job.source.allows)
-            pages.append((job, result))
-            # Spreadsheets the page links (statistics tables), fetched with it: they are its documents too.
-            linked = fetch_spreadsheets(client, result, allowed=job.source.allows, seen=sheets)
-            pages += [(Job(job.source, link, parent=result), sheet) for link, sheet in linked]
-        return pages
-
-    with ThreadPoolExecutor(max_workers=max(1, len(groups)), thread_name_prefix="fetch") as pool:
-        pages = [pair for pairs in pool.map(fetch_group, groups.values()) for pair in pairs]
-    return FetchedBatch(pages, time.perf_counter() - started)
-
-
-def fetch_ahead(client: WebClient, batches: Iterable[list[Job]]) -> Iterator[FetchedBatch]:
-    """The batches' pages, each batch downloading while the caller parses the one before.
-
-    Downloading waits on the network and parsing on the CPU: overlapped, a batch costs the longer of
-    the two instead of their sum. At most two batches of pages are in memory.
-    """
-    upcoming = None
-    for jobs in batches:
-        if upcoming is None:
-            upcoming = fetch_pages.submit(quote(client), quote(jobs))
-            continue
-        done = upcoming.result()  # one download at a time: per-host concurrency stays as configured
-        upcoming = fetch_pages.submit(quote(client), quote(jobs))
-        yield done
-    if upcoming is not None:
-        yield upcoming.result()
 
 
 def page_state(
@@ -271,55 +256,111 @@ def crawl_sources(
     conditional: bool = True,
     batch_size: int = 250,
     workers: int | None = None,
+    max_minutes: float | None = None,
+    batch_seconds: float = BATCH_SECONDS,
 ) -> RunSummary:
     """Discover, fetch, parse and load the sources' new articles (call inside a flow); fills `summary`.
 
     `since`/`until` bound the dates of discovered links and stop pagination at older pages; `urls` adds
     article pages to fetch directly. A backfill calls this with both and `conditional=False` (it must read
     list pages even when they have not changed); the daily run with neither. `refetch` also reads every
-    list page in full, or there would be nothing to fetch again.
+    list page in full, or there would be nothing to fetch again. `max_minutes` is the run's own deadline:
+    past it (or on SIGTERM/SIGINT) no new page is requested, what was fetched is loaded, and the rest is
+    left to the next run.
     """
     logger = get_run_logger()
     fetch_settings = fetch_settings or FetchSettings()
     client = WebClient.for_sources(fetch_settings, sources)
     selectors = {s.name: s.content_selector for s in sources if s.content_selector}
+    stop = RunStop(max_minutes * 60 if max_minutes else None)
+    stop.on_stop(client.abort)
     try:
-        t0 = time.perf_counter()
-        state = read_crawl_state(quote(warehouse), fetch_settings.max_attempts)
-        if refetch or not conditional:
-            state = replace(state, validators={})
-        # quote(): Prefect need not walk the client, the sources or thousands of known URLs looking for futures.
-        found = discover(quote(client), quote(sources), quote(state), max_pages, since, until)
-        jobs, url_rejects = plan_jobs(sources, found, state, refetch=refetch, urls=urls)
-        summary.rejects += url_rejects
-        summary.timings.update({"discover": time.perf_counter() - t0})
-        logger.info("%d article pages to fetch (%d already known)", len(jobs), len(state.known))
-        progress = Progress(len(jobs), "pages")
-        with BatchLoader(warehouse, summary) as loader:
-            for fetched in fetch_ahead(client, batched(jobs, batch_size)):
-                load_pages(fetched, loader=loader, selectors=selectors, workers=workers)
-                progress.advance(len(fetched.pages))
-        # List pages last: their validators must not say "seen" before their articles are in the warehouse.
-        t1 = time.perf_counter()
-        list_states, list_results = [], []
-        for discovery in found:
-            count_fetches(summary.fetch_counts, discovery.source, discovery.lists)
-            for r in discovery.lists:
-                if r.requested:  # a shell page (gkmlpt's index) keeps no validators: it is read in full each run
-                    kept = without_validators(r) if r.canonical in discovery.shells else r
-                    list_states.append(
-                        page_state(discovery.source, "list", kept, family=discovery.families.get(r.canonical))
-                    )
-            list_results += [("list", r) for r in discovery.lists]
-        summary.rejects += failure_rejects(list_results)
-        load_batch(warehouse, fetch_states=list_states)
-        swept = sweep_boilerplate(quote(warehouse))
-        if swept:
-            summary.removals_by_reason["host_boilerplate"] += swept
-        summary.timings.update({"load": time.perf_counter() - t1})
+        with stop.on_signals():
+            t0 = time.perf_counter()
+            state = read_crawl_state(quote(warehouse), fetch_settings.max_attempts)
+            if refetch or not conditional:
+                state = replace(state, validators={})
+            shared = Discoveries()
+            # Earlier failures and given URLs first (no list page needed), then each host's lists and pages.
+            known_jobs, url_rejects = plan_jobs(sources, [], state, refetch=refetch, urls=urls, planned=shared.planned)
+            summary.rejects += url_rejects
+            groups: dict[str, list[Job] | Callable[[], list[Job]]] = dict(by_host((j.link.url, j) for j in known_jobs))
+            for host, group in by_host((s.start_urls[0], s) for s in sources).items():
+                discovering = partial(
+                    discover_host,
+                    client,
+                    group,
+                    state,
+                    shared,
+                    max_pages=max_pages,
+                    since=since,
+                    until=until,
+                    refetch=refetch,
+                    started=t0,
+                )
+                given = groups.get(host)
+                groups[host] = partial(_then, given, discovering) if isinstance(given, list) else discovering
+            progress = Progress(0, "pages")
+            stream = PageStream(
+                list(groups.values()),
+                partial(fetch_job, client, set()),
+                batch_size=batch_size,
+                batch_seconds=batch_seconds,
+                stop=stop,
+            )
+            if sources or known_jobs:
+                warm_parser_pool(workers)
+            # Each batch is committed as soon as it is parsed: a run killed later keeps it.
+            cut: list[Job] = []
+            with BatchLoader(warehouse, summary, flush_rows=1) as loader:
+                for fetched in stream:
+                    cut += load_pages(fetched, loader=loader, selectors=selectors, workers=workers)
+                    progress.total = len(shared.planned)
+                    progress.advance(len(fetched.pages))
+            with shared.lock:  # host threads cut by a stop may still be finishing their lists
+                found, planned_jobs = list(shared.found), [*known_jobs, *shared.jobs]
+            summary.timings.update({"discover": shared.seconds})
+            logger.info(
+                "discovered %d article links on %d list pages; %d article pages planned (%d known before)",
+                sum(len(d.articles) for d in found),
+                sum(len(d.lists) for d in found),
+                len(shared.planned),
+                len(state.known),
+            )
+            left = [job for job in planned_jobs if not stream.is_finished(job)] + cut
+            unfinished = {job.source.name for job in left}
+            listed = {d.source for d in found}
+            if stop.reason is not None and (left or any(s.name not in listed for s in sources)):
+                summary.stopped = f"{stop.reason}: {len(left)} article page(s) left for the next run"
+                logger.warning("run stopped early (%s)", summary.stopped)
+            # List pages last, and only of sources whose articles were all fetched: their validators must
+            # not say "seen" before their articles are in the warehouse.
+            t1 = time.perf_counter()
+            list_states, list_results = [], []
+            for discovery in found:
+                count_fetches(summary.fetch_counts, discovery.source, discovery.lists)
+                if discovery.source in unfinished or any(r.outcome == "stopped" for r in discovery.lists):
+                    continue
+                for r in discovery.lists:
+                    if r.requested:  # a shell page (gkmlpt's index) keeps no validators: it is read in full each run
+                        kept = without_validators(r) if r.canonical in discovery.shells else r
+                        list_states.append(
+                            page_state(discovery.source, "list", kept, family=discovery.families.get(r.canonical))
+                        )
+                list_results += [("list", r) for r in discovery.lists]
+            summary.rejects += failure_rejects(list_results)
+            load_batch(warehouse, fetch_states=list_states)
+            swept = sweep_boilerplate(quote(warehouse))
+            if swept:
+                summary.removals_by_reason["host_boilerplate"] += swept
+            summary.timings.update({"load": time.perf_counter() - t1})
     finally:
         client.close()
     return summary
+
+
+def _then(first: list[Job], then: Callable[[], list[Job]]) -> list[Job]:
+    return [*first, *then()]
 
 
 @task(name="sweep-boilerplate", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
@@ -328,16 +369,37 @@ def sweep_boilerplate(warehouse: Warehouse) -> int:
     return warehouse.sweep_host_boilerplate()
 
 
+def fetch_job(client: WebClient, sheets: set[str], job: Job) -> list[tuple[Job, FetchResult]]:
+    """One job's page, and the spreadsheets it links (statistics tables: its documents too), fetched politely.
+
+    A spreadsheet a list page links is a job of its own (`parent` set); `sheets` (canonical URLs) keeps one
+    linked from several pages from being fetched twice.
+    """
+    if job.parent is not None:
+        if job.link.canonical in sheets:
+            return []
+        sheets.add(job.link.canonical)
+        return [(job, client.fetch_attachment(job.link.url, allowed=job.source.allows))]
+    result = client.fetch(job.link.url, allowed=job.source.allows)
+    linked = fetch_spreadsheets(client, result, allowed=job.source.allows, seen=sheets)
+    return [(job, result), *((Job(job.source, link, parent=result), sheet) for link, sheet in linked)]
+
+
 def load_pages(
-    fetched: FetchedBatch,
+    fetched: FetchedBatch[Job],
     *,
     loader: BatchLoader,
     selectors: dict[str, str],
     workers: int | None = None,
-) -> None:
-    """Parse one batch of fetched article pages; the loader commits them with their crawl state."""
+) -> list[Job]:
+    """Parse one batch of fetched article pages; the loader commits them with their crawl state.
+
+    Returns the jobs whose request the run's stop cut short: they are not recorded, the next run fetches them.
+    """
     summary = loader.summary
     started = time.perf_counter()
+    stopped = [job for job, result in fetched.pages if result.outcome == "stopped"]
+    fetched = FetchedBatch([(job, r) for job, r in fetched.pages if r.outcome != "stopped"], fetched.seconds)
     raws: dict[int, RawDocument] = {}
     unreadable: list[Reject] = []
     uris: set[str] = set()  # a spreadsheet linked from two pages of the batch is one document
@@ -349,7 +411,7 @@ def load_pages(
             elif document.uri not in uris:
                 uris.add(document.uri)
                 raws[id(result)] = document
-    rows, rejects = parse_batch(list(raws.values()), selectors, workers)
+    rows, rejects = parse_batch(list(raws.values()), selectors, workers, isolate=True)
     rejects = [*unreadable, *rejects]
     summary.timings.update({"fetch": fetched.seconds, "parse": time.perf_counter() - started})
     loaded = dict(zip(rows.column("uri"), rows.column("doc_id"), strict=True))
@@ -363,14 +425,19 @@ def load_pages(
             states.append(page_state(job.source.name, "article", r, doc_id, hashed, parent_url=parent))
     summary.inputs += len(raws)
     summary.rejects += failure_rejects(("attachment" if job.parent else "article", r) for job, r in fetched.pages)
-    loader.add(rows, rejects, states)
-    get_run_logger().info(
-        "batch: %d pages fetched, %d articles parsed, %d rejected, %d failed",
+    logger = get_run_logger()
+    logger.info(
+        "batch parsed: %d pages fetched, %d articles parsed, %d rejected, %d failed, %d cut by the stop",
         len(raws),
         len(rows),
         len(rejects),
         sum(1 for _, r in fetched.pages if r.outcome not in NOT_FAILURES),
+        len(stopped),
     )
+    committing = time.perf_counter()
+    loader.add(rows, rejects, states)
+    logger.info("batch committed: %d articles in %.3f s", len(rows), time.perf_counter() - committing)
+    return stopped
 
 
 def page_document(job: Job, result: FetchResult) -> RawDocument | Reject:
@@ -383,7 +450,12 @@ def page_document(job: Job, result: FetchResult) -> RawDocument | Reject:
         return Reject(exc.uri, exc.stage, exc.reason)
 
 
-@flow(name="fetch-articles", log_prints=True)
+# Prefect's own limit on a run, behind `max_minutes` (which stops cleanly first): a run that still hangs
+# past it is failed by Prefect, and what it had committed stays.
+FLOW_TIMEOUT_SECONDS = 6 * 3600
+
+
+@flow(name="fetch-articles", log_prints=True, timeout_seconds=FLOW_TIMEOUT_SECONDS)
 def fetch_articles(
     sources_file: str | None = None,
     source_names: list[str] | None = None,
@@ -392,13 +464,15 @@ def fetch_articles(
     refetch: bool = False,
     batch_size: int = 250,
     workers: int | None = None,
+    max_minutes: float | None = None,
     shard: int = 0,
     shards: int = 1,
 ) -> RunSummary:
     """Fetch new articles of the configured sources into the warehouse; returns the run summary.
 
-    With `shards` > 1 only the sources of shard `shard` (a stable hash of their names): n runs, one per shard,
-    fetch every source once, side by side, into one lake.
+    `max_minutes` ends the run cleanly: past it no page is requested, what was fetched is loaded and the
+    rest is left to the next run. With `shards` > 1 only the sources of shard `shard` (a stable hash of
+    their names): n runs, one per shard, fetch every source once, side by side, into one lake.
     """
     config = load_sources(sources_file or settings.DEFAULT_SOURCES)
     sources = in_shard(config.select(source_names), shard, shards, key=lambda s: s.name)
@@ -414,5 +488,6 @@ def fetch_articles(
             refetch=refetch,
             batch_size=batch_size,
             workers=workers,
+            max_minutes=max_minutes,
         )
         return finish_run(summary, warehouse)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -31,6 +32,7 @@ from warehouse.load import ArticleRows, FetchState, LoadResult, Reject
 from warehouse.schema import report_path
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 # Below this many documents a process pool costs more to start than it saves.
 MIN_DOCS_FOR_POOL = 24
 
@@ -89,19 +91,92 @@ def release_parser_pool() -> None:
         _pools.popitem()[1].shutdown(wait=True, cancel_futures=True)
 
 
+def warm_parser_pool(workers: int | None) -> None:
+    """Start the parser processes now: forked before a run's fetch threads start, not while they hold locks."""
+    n = _worker_count(workers)
+    parser_pool(n).submit(int).result()  # a fork pool starts all its processes with its first task
+
+
+def _kill_pool(pool: ProcessPoolExecutor) -> None:
+    """End a pool whose processes hang or died: our own children, by pid, then forget the pool."""
+    for process in list((pool._processes or {}).values()):
+        if process.is_alive():
+            process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for key, cached in list(_pools.items()):
+        if cached is pool:
+            del _pools[key]
+
+
+# A pool that finishes no chunk for this long is stuck (a page that never ends parsing, a hung process):
+# its processes are killed and the chunks left are parsed one page at a time, each page in its own process.
+PARSE_STALL_SECONDS = 60.0
+
+
+def parse_in_pool(
+    jobs: Sequence[tuple[RawDocument, str | None]], rules: Sequence[MetricRule], n: int, *, attempt: int = 1
+) -> list[ParsedChunk]:
+    """Chunks parsed by the warm pool. When a process dies (a parser crash, the out-of-memory killer) or the
+    pool stalls, the chunks not finished go to a fresh pool; if that fails too, the chunks it did not finish
+    are parsed one page per process, so a page that crashes the parser costs only itself."""
+    pool = parser_pool(n)
+    if pool._broken:  # a process of an earlier batch died after its work was done
+        _kill_pool(pool)
+        pool = parser_pool(n)
+    chunks = list(batched(jobs, CHUNK_DOCS))
+    futures: list[Future[ParsedChunk]] = [pool.submit(parse_chunk, chunk, rules) for chunk in chunks]
+    pending = set(futures)
+    while pending:
+        done, pending = wait(pending, timeout=PARSE_STALL_SECONDS, return_when=FIRST_COMPLETED)
+        if not done or any(isinstance(f.exception(), BrokenProcessPool) for f in done):
+            break
+    failed = [i for i, f in enumerate(futures) if not f.done() or f.exception() is not None]
+    if failed:
+        _kill_pool(pool)
+        log.warning(
+            "parser processes %s: parsing %d pages again %s",
+            "stalled" if pending else "died",
+            sum(len(chunks[i]) for i in failed),
+            "in fresh processes" if attempt == 1 else "one per process",
+        )
+    redone: list[ParsedChunk] = []
+    if failed and attempt == 1:
+        redone = parse_in_pool([job for i in failed for job in chunks[i]], rules, n, attempt=2)
+    elif failed:
+        redone = [parse_isolated(chunks[i], rules) for i in failed]
+    return [future.result() for i, future in enumerate(futures) if i not in failed] + redone
+
+
+def parse_isolated(jobs: Sequence[tuple[RawDocument, str | None]], rules: Sequence[MetricRule]) -> ParsedChunk:
+    """Each page parsed in a process of its own: a page that kills or hangs its process becomes a reject."""
+    parsed: list[ParsedChunk] = []
+    for raw, selector in jobs:
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+        try:
+            parsed.append(pool.submit(parse_chunk, [(raw, selector)], rules).result(timeout=PARSE_STALL_SECONDS))
+        except BrokenProcessPool:
+            reason = "the parser process died on this page (a crash in the HTML parser, or out of memory)"
+            parsed.append((ArticleRows.from_articles([]), [Reject(raw.uri, "parse", reason)]))
+        except FutureTimeout:
+            reason = f"parsing took longer than {PARSE_STALL_SECONDS:g} s and was stopped"
+            parsed.append((ArticleRows.from_articles([]), [Reject(raw.uri, "parse", reason)]))
+        finally:
+            _kill_pool(pool)
+    return ArticleRows.concat([rows for rows, _ in parsed]).combined(), [r for _, rejects in parsed for r in rejects]
+
+
 @task(name="parse", cache_policy=NO_CACHE)
-def parse_task(raws: Sequence[RawDocument], selectors: dict[str, str], workers: int | None) -> ParsedChunk:
-    """Rows and rejects of a batch, parsed on all cores when the batch is large enough."""
+def parse_task(
+    raws: Sequence[RawDocument], selectors: dict[str, str], workers: int | None, isolate: bool = False
+) -> ParsedChunk:
+    """Rows and rejects of a batch, parsed on all cores when the batch is large enough (always in worker
+    processes with `isolate`: pages from the web may crash a parser, which must not end the run)."""
     rules = metric_rules()
     unique = {raw.uri: raw for raw in raws}.values()  # one document per input: the last copy wins
     jobs = [(raw, selectors.get(raw.source_name)) for raw in unique]
     n = _worker_count(workers)
-    if n > 1 and len(jobs) >= MIN_DOCS_FOR_POOL:
-        try:
-            chunks = list(parser_pool(n).map(partial(parse_chunk, rules=rules), batched(jobs, CHUNK_DOCS)))
-        except BrokenProcessPool:
-            release_parser_pool()  # a worker was killed (out of memory?): later batches start new ones
-            raise
+    if jobs and (isolate or (n > 1 and len(jobs) >= MIN_DOCS_FOR_POOL)):
+        chunks = parse_in_pool(jobs, rules, n)
     else:
         chunks = [parse_chunk(jobs, rules)]
     rows = ArticleRows.concat([rows for rows, _ in chunks]).combined()
@@ -129,9 +204,11 @@ def parse_batch(
     raws: Sequence[RawDocument],
     selectors: dict[str, str] | None = None,
     workers: int | None = None,
+    *,
+    isolate: bool = False,
 ) -> ParsedChunk:
     """Rows and rejects of a batch (the `parse` task), parsed on all cores when the batch is large enough."""
-    return parse_task(quote(raws), quote(selectors or {}), workers)
+    return parse_task(quote(raws), quote(selectors or {}), workers, isolate)
 
 
 def load_batch(

@@ -31,6 +31,7 @@ class RunSummary:
     timings: Counter[str] = field(default_factory=Counter)  # stage -> seconds
     warehouse: str = ""
     report: str = ""  # the report page written after the run (flows/report.py), when it changed data
+    stopped: str | None = None  # why the run stopped before fetching everything (deadline, signal), if it did
 
     def add_parsed(self, rows: ArticleRows) -> None:
         """Count what parsing produced: sections, paragraphs, indicators, removals by reason."""
@@ -100,6 +101,8 @@ class RunSummary:
             )
         if self.report:
             lines.append(f"  report     {self.report}")
+        if self.stopped:
+            lines.append(f"  STOPPED    {self.stopped}")
         if self.timings:
             lines.append("  timings    " + ", ".join(f"{k} {v:.2f}s" for k, v in self.timings.items()))
         if self.rejects:
@@ -124,6 +127,8 @@ class RunSummary:
         for source, counts in sorted(self.fetch_counts.items()):
             rows += [(f"fetch {source}: {k}", v) for k, v in sorted(counts.items())]
         rows += [(f"time {k} (s)", round(v, 2)) for k, v in self.timings.items()]
+        if self.stopped:
+            rows.append(("stopped early", self.stopped))
         table = "\n".join(f"| {k} | {v} |" for k, v in rows)
         rejects = "\n".join(f"- `{r.uri}` [{r.stage}] {r.reason}" for r in self.rejects) or "none"
         report = (

@@ -8,8 +8,8 @@ checked against the bytes before it is trusted, and gb2312/gbk labels are read a
 from __future__ import annotations
 
 import codecs
-import gzip
 import re
+import zlib
 
 from charset_normalizer import from_bytes
 
@@ -36,6 +36,8 @@ CHARSET_ALIASES = {
     "utf8": "utf-8",
 }
 GZIP_MAGIC = b"\x1f\x8b"
+# A gzipped page or file inflating past this is not an article (a gzip bomb): refused, never inflated whole.
+MAX_INFLATED_BYTES = 64 * 1024 * 1024
 # Share of C0 control bytes above which input is binary, not text.
 MAX_CONTROL_SHARE = 0.02
 # Bytes that are neither text nor whitespace (tab, LF, VT, FF, CR are text); counted with bytes.translate.
@@ -79,10 +81,7 @@ def _looks_binary(data: bytes) -> bool:
 def decode_bytes(data: bytes, *, uri: str, http_charset: str | None = None, is_html: bool = False) -> str:
     """Decode page or file bytes to text; raises ParseError for empty or binary input."""
     if data.startswith(GZIP_MAGIC):  # some servers gzip without being asked
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise ParseError(uri, "decode", f"corrupt gzip data: {exc}") from exc
+        data = gunzip_capped(data, uri=uri)
     for bom, codec in BOMS:
         if data.startswith(bom):
             text = _strict(data, codec)
@@ -109,6 +108,24 @@ def decode_bytes(data: bytes, *, uri: str, http_charset: str | None = None, is_h
     if best is None:
         raise ParseError(uri, "decode", "undecodable bytes: no text encoding fits")
     return str(best)
+
+
+def gunzip_capped(data: bytes, *, uri: str, limit: int = MAX_INFLATED_BYTES) -> bytes:
+    """The inflated bytes of gzip data (every member); ParseError when corrupt or larger than `limit`."""
+    out = bytearray()
+    pending = data
+    try:
+        while pending:
+            inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+            out += inflater.decompress(pending, limit + 1 - len(out))
+            if len(out) > limit or inflater.unconsumed_tail:
+                raise ParseError(uri, "decode", f"gzip data inflating past {limit:,} bytes (a gzip bomb?)")
+            if not inflater.eof:
+                raise ParseError(uri, "decode", "corrupt gzip data: truncated")
+            pending = inflater.unused_data if inflater.unused_data.startswith(GZIP_MAGIC) else b""
+    except zlib.error as exc:
+        raise ParseError(uri, "decode", f"corrupt gzip data: {exc}") from exc
+    return bytes(out)
 
 
 def _is_plausible_chinese(text: str) -> bool:

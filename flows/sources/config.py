@@ -25,14 +25,17 @@ SOURCE_KEYS = frozenset(
         "region",
         "verified",
         "notes",
+        "deadline",
     }
 )
 FETCH_KEYS = frozenset(
     {
         "user_agent",
         "timeout",
+        "deadline",
         "max_bytes",
         "max_attachment_bytes",
+        "max_redirects",
         "max_retries",
         "backoff_seconds",
         "max_retry_after",
@@ -60,6 +63,7 @@ class Source:
     content_selector: str | None = None
     region: str | None = None
     verified: bool = False  # checked against the live site
+    deadline: float | None = None  # seconds one request may take in all (None: [fetch] deadline)
 
     @property
     def host(self) -> str:
@@ -77,9 +81,13 @@ class FetchSettings:
     """How the crawler behaves on every host."""
 
     user_agent: str = USER_AGENT
-    timeout: float = 20.0  # seconds to connect and between bytes read
+    timeout: float = 10.0  # seconds to connect, and at most between two bytes of an answer
+    # Seconds one request may take in all: connect, headers and the whole body. A server that drips its
+    # answer a byte at a time never trips `timeout`; this ends it, so one host cannot hold a run.
+    deadline: float = 30.0
     max_bytes: int = 8 * 1024 * 1024  # article pages are ~100 KiB; anything this large is not an article
     max_attachment_bytes: int = 20 * 1024 * 1024  # statistics spreadsheets linked from pages (.xls/.xlsx)
+    max_redirects: int = 5  # hops followed for one URL
     max_retries: int = 3  # extra attempts within a run on timeouts, 5xx and 429
     backoff_seconds: float = 2.0  # first retry waits this long, then doubles
     max_retry_after: float = 120.0  # a longer Retry-After ends this run's attempts at the page
@@ -138,10 +146,10 @@ def parse_fetch_settings(table: Mapping[str, Any]) -> FetchSettings:
     _reject_unknown(table, FETCH_KEYS, "[fetch]")
     defaults = FetchSettings()
     values = {key: table.get(key, getattr(defaults, key)) for key in FETCH_KEYS}
-    for key in ("timeout", "backoff_seconds", "max_retry_after"):
+    for key in ("timeout", "deadline", "backoff_seconds", "max_retry_after"):
         values[key] = _positive_number(values[key], f"[fetch] {key}", allow_zero=key == "backoff_seconds")
-    for key in ("max_bytes", "max_attachment_bytes", "max_retries", "max_attempts"):
-        if not isinstance(values[key], int) or values[key] < (0 if key == "max_retries" else 1):
+    for key in ("max_bytes", "max_attachment_bytes", "max_redirects", "max_retries", "max_attempts"):
+        if not isinstance(values[key], int) or values[key] < (0 if key in ("max_retries", "max_redirects") else 1):
             raise SourceConfigError(f"[fetch] {key} must be a positive integer, got {values[key]!r}")
     if not isinstance(values["user_agent"], str) or not values["user_agent"].strip():
         raise SourceConfigError("[fetch] user_agent must be a non-empty string")
@@ -188,6 +196,7 @@ def parse_source(entry: Any, position: int) -> Source:
         content_selector=_optional_string(entry.get("content_selector"), f"{where}: content_selector"),
         region=_optional_string(entry.get("region"), f"{where}: region"),
         verified=verified,
+        deadline=_positive_number(entry["deadline"], f"{where}: deadline") if "deadline" in entry else None,
     )
 
 

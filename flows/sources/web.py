@@ -15,21 +15,37 @@ import logging
 import math
 import os
 import re
+import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from http.client import HTTPException
 from posixpath import normpath
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import courlan
 import requests
+import urllib3.exceptions
 from protego import Protego
 from urllib3.exceptions import NameResolutionError
 
+from flows.sources.bodies import (
+    ACCEPT_ENCODING,
+    GZIP_MAGIC,
+    SNIFF_BYTES,
+    BodyTooLarge,
+    CappedDecoder,
+    UnsupportedEncoding,
+    looks_like_html,
+    sniff_binary,
+)
 from flows.sources.challenge import CHALLENGE_STATUSES, PEEK_BYTES, challenge_error, is_challenge
 from flows.sources.config import FetchSettings, Source, SourcesConfig, load_sources
+from flows.sources.deadlines import WATCHDOG, Deadline, watched_session
+from flows.sources.redirects import IPAddress, ip_literal, redirect_refusal
 from parsers.records import RawDocument
 
 log = logging.getLogger(__name__)
@@ -53,10 +69,12 @@ URL_DATES = (
 )
 TEXT_DATE = re.compile(r"(?P<y>(?:19|20)\d{2})\s*[-年/.]\s*(?P<m>\d{1,2})\s*[-月/.]\s*(?P<d>\d{1,2})")
 # TRS list pages build their pager in JavaScript: createPageHTML(pages, current, "index", "html").
-TRS_PAGER = re.compile(r"createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*[\"'](\w+)[\"']\s*,\s*[\"'](\w+)[\"']")
-MAX_PAGER_PAGES = 500
-XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
-FEED_ROOT = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<([A-Za-z:]+)", re.DOTALL)
+# The root element, after an XML declaration, comments and a DOCTYPE (whose internal subset may declare entities).
+FEED_ROOT = re.compile(
+    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*(?:<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>\s*)?"
+    rb"(?:<!--.*?-->\s*)*<([A-Za-z:]+)",
+    re.DOTALL,
+)
 
 # --- HTTP ----------------------------------------------------------------------------------------
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -66,7 +84,7 @@ FEED_TYPES = frozenset(
 )
 SNIFFED_TYPES = frozenset({None, "application/octet-stream", "text/plain"})  # servers that mislabel pages
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-MAX_REDIRECTS = 5
+MAX_REDIRECTS = 5  # default of [fetch] max_redirects
 ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309: parse at least 500 KiB
 CHUNK = 64 * 1024
 
@@ -220,7 +238,9 @@ class FetchResult:
 
     url: str  # as requested
     canonical: str
-    # 200 | 304 | 3xx | 4xx | 5xx | network_error | too_large | robots_blocked | skipped_non_html | blocked (challenge)
+    # 200 | 304 | 3xx (also a refused redirect) | 4xx | 5xx | network_error | deadline | too_large | not_a_page
+    # (binary bytes under a page's Content-Type) | unreadable | robots_blocked | skipped_non_html | blocked (an
+    # anti-bot challenge page)
     outcome: str
     status: int | None = None  # last HTTP status; None when no response came
     final_url: str = ""  # after redirects
@@ -261,6 +281,11 @@ class WebClient:
     settings: FetchSettings = field(default_factory=FetchSettings)
     default_rate: float = 1.0
     _domain_rates: dict[str, float] = field(default_factory=dict)  # allowed domain -> requests per second
+    _domain_deadlines: dict[str, float] = field(default_factory=dict)  # allowed domain -> seconds per request
+    _addresses: dict[str, tuple[IPAddress, ...]] = field(default_factory=dict)  # host -> resolved addresses
+    _active: set[Deadline] = field(default_factory=set)  # requests in flight
+    _stopped: threading.Event = field(default_factory=threading.Event)
+    _stop_reason: str = ""
     _buckets: dict[str, TokenBucket] = field(default_factory=dict)
     _robots: dict[str, RobotsRules] = field(default_factory=dict)
     _sessions: dict[str, requests.Session] = field(default_factory=dict)
@@ -274,7 +299,33 @@ class WebClient:
         for source in sources:
             for domain in (*source.allowed_domains, *(urlsplit(u).hostname or "" for u in source.start_urls)):
                 client._domain_rates[domain] = min(source.rate_limit, client._domain_rates.get(domain, math.inf))
+                if source.deadline is not None:
+                    known = client._domain_deadlines.get(domain, math.inf)
+                    client._domain_deadlines[domain] = min(source.deadline, known)
         return client
+
+    def deadline_for(self, url: str) -> float:
+        """Seconds one request to the URL's host may take: its sources' `deadline`, else [fetch] deadline."""
+        host = (urlsplit(url).hostname or "").lower()
+        found = [s for d, s in self._domain_deadlines.items() if host == d or host.endswith("." + d)]
+        return min(found, default=self.settings.deadline)
+
+    def host_addresses(self, host: str) -> tuple[IPAddress, ...]:
+        """The addresses a host name resolves to (its own address for an IP literal), cached; () when unknown."""
+        literal = ip_literal(host)
+        if literal is not None:
+            return (literal,)
+        with self._lock:
+            if host in self._addresses:
+                return self._addresses[host]
+        try:
+            infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+            found = tuple(dict.fromkeys(a for a in (ip_literal(str(i[4][0])) for i in infos) if a is not None))
+        except OSError:
+            found = ()  # the request itself will fail with a DNS error
+        with self._lock:
+            self._addresses[host] = found
+        return found
 
     def set_rate(self, url: str, rate: float) -> None:
         """Limit requests to the URL's host to `rate` per second (the lowest limit asked for wins)."""
@@ -297,15 +348,16 @@ class WebClient:
         with self._lock:
             session = self._sessions.get(key)
             if session is None:
-                session = requests.Session()
+                session = watched_session()
                 session.headers.update(
                     {
                         "User-Agent": self.settings.user_agent,
                         "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
                         "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5",
+                        "Accept-Encoding": ACCEPT_ENCODING,  # only codings we inflate under the size cap
                     }
                 )
-                session.max_redirects = MAX_REDIRECTS
+                session.max_redirects = self.settings.max_redirects
                 # The environment's proxy and CA settings, read once for the host instead of on every request
                 # (requests does that when trust_env is on: a third of its per-request CPU on a fast link).
                 session.trust_env = False
@@ -313,6 +365,19 @@ class WebClient:
                 session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
                 self._sessions[key] = session
             return session
+
+    def abort(self, reason: str) -> None:
+        """Stop the run's requests: those in flight are cut now, later ones are not made ("stopped")."""
+        with self._lock:
+            self._stop_reason = self._stop_reason or reason
+            self._stopped.set()
+            active = list(self._active)
+        for watch in active:
+            watch.expire()
+
+    def _check_stop(self) -> None:
+        if self._stopped.is_set():
+            raise _Stop("stopped", f"not fetched: {self._stop_reason}")
 
     def close(self) -> None:
         with self._lock:
@@ -376,8 +441,10 @@ class WebClient:
     def post(
         self, url: str, data: Mapping[str, str], *, allowed: Callable[[str], bool], accept: str = "any"
     ) -> FetchResult:
-        """POST a form (Hanweb's dataproxy.jsp) politely: robots, the host's pacing, retries; no redirects."""
+        """POST a form (Hanweb's dataproxy.jsp) politely: robots, the host's pacing, retries, the request's
+        deadline; no redirects."""
         canonical = canonical_url(url)
+        deadline = self.deadline_for(url)
         retries = 0
         while True:
             try:
@@ -388,14 +455,18 @@ class WebClient:
                 if not rules.allows(url, self.settings.user_agent):
                     raise _Stop("robots_blocked", f"disallowed by robots.txt: {url}")
                 self._bucket(url).acquire()
-                response = self._send_form(url, data)
-                with response:
-                    if response.is_redirect:
-                        raise _Stop("3xx", "a form post was redirected", response.status_code)
-                    result = self._read(response, url, canonical, url, accept, self.settings.max_bytes, retries)
+                self._check_stop()
+                with WATCHDOG.watch(deadline) as watch, self._in_flight(watch):
+                    response = self._send(url, {}, watch, form=data)
+                    with response:
+                        if response.is_redirect:
+                            raise _Stop("3xx", "a form post was redirected", response.status_code)
+                        result = self._read(
+                            response, url, canonical, url, accept, self.settings.max_bytes, retries, watch
+                        )
                 return unless_challenge(result)
             except _Stop as stop:
-                requested = stop.outcome != "robots_blocked"
+                requested = stop.outcome not in ("robots_blocked", "stopped")
                 return FetchResult(
                     url, canonical, stop.outcome, stop.status, error=stop.error, retries=retries, requested=requested
                 )
@@ -404,22 +475,11 @@ class WebClient:
                 if retries >= self.settings.max_retries or delay > self.settings.max_retry_after:
                     error = retry.error if retries == 0 else f"{retry.error} (after {retries} retries)"
                     return FetchResult(url, canonical, retry.outcome, retry.status, error=error, retries=retries)
-                time.sleep(delay)
+                if self._stopped.wait(delay):
+                    return FetchResult(
+                        url, canonical, "stopped", error=f"not fetched: {self._stop_reason}", requested=False
+                    )
                 retries += 1
-
-    def _send_form(self, url: str, data: Mapping[str, str]) -> requests.Response:
-        try:
-            return self._session(url).post(
-                url, data=dict(data), timeout=self.settings.timeout, stream=True, allow_redirects=False
-            )
-        except requests.Timeout as exc:
-            raise _Retry("network_error", f"timeout after {self.settings.timeout:.0f}s", None, None) from exc
-        except requests.ConnectionError as exc:
-            if _is_dns_failure(exc):
-                raise _Stop("network_error", f"DNS lookup failed for {urlsplit(url).hostname}") from exc
-            raise _Retry("network_error", f"connection failed: {_reason(exc)}", None, None) from exc
-        except requests.RequestException as exc:
-            raise _Stop("network_error", f"request failed: {_reason(exc)}") from exc
 
     def _get(
         self,
@@ -432,6 +492,8 @@ class WebClient:
         max_bytes: int | None = None,
     ) -> FetchResult:
         canonical = canonical_url(url)
+        deadline = self.deadline_for(url)
+        started = time.monotonic()
         retries = 0
         while True:
             try:
@@ -444,8 +506,13 @@ class WebClient:
                     accept=accept,
                     max_bytes=max_bytes or self.settings.max_bytes,
                     retries=retries,
+                    deadline=deadline,
                 )
             except _Stop as stop:
+                if self._stopped.is_set() and stop.outcome != "200":
+                    stop = _Stop("stopped", f"not fetched: {self._stop_reason}")
+                if stop.outcome in ("deadline", "3xx", "too_large", "not_a_page"):
+                    log.info("%s: %s", url, stop.error)
                 return FetchResult(
                     url,
                     canonical,
@@ -453,15 +520,27 @@ class WebClient:
                     stop.status,
                     error=stop.error,
                     retries=retries,
-                    requested=stop.outcome != "robots_blocked",
+                    requested=stop.outcome not in ("robots_blocked", "stopped"),
                 )
             except _Retry as retry:
+                if self._stopped.is_set():
+                    return FetchResult(
+                        url, canonical, "stopped", error=f"not fetched: {self._stop_reason}", requested=False
+                    )
                 delay = self.settings.backoff_seconds * 2**retries if retry.delay is None else retry.delay
-                if retries >= self.settings.max_retries or delay > self.settings.max_retry_after:
-                    error = retry.error if retries == 0 else f"{retry.error} (after {retries} retries)"
+                # A host that does not answer gets the page's deadline in all, retries included; a host that
+                # answers "busy" (5xx, 429) is waited for as it asks, up to max_retry_after.
+                spent = time.monotonic() - started + delay
+                out_of_time = retry.status is None and spent > deadline
+                if retries >= self.settings.max_retries or delay > self.settings.max_retry_after or out_of_time:
+                    again = f"{retries} retr{'y' if retries == 1 else 'ies'}"
+                    error = retry.error if retries == 0 else f"{retry.error} (after {again})"
                     return FetchResult(url, canonical, retry.outcome, retry.status, error=error, retries=retries)
                 log.info("retrying %s in %.1fs: %s", url, delay, retry.error)
-                time.sleep(delay)
+                if self._stopped.wait(delay):
+                    return FetchResult(
+                        url, canonical, "stopped", error=f"not fetched: {self._stop_reason}", requested=False
+                    )
                 retries += 1
 
     def _attempt(
@@ -475,9 +554,11 @@ class WebClient:
         accept: str,
         max_bytes: int,
         retries: int,
+        deadline: float,
     ) -> FetchResult:
-        target = url
-        for _ in range(MAX_REDIRECTS + 1):
+        """One try at a URL, following its redirects hop by hop; each request has its own deadline."""
+        target, chain, hop = url, [url], 0
+        while True:
             if check_robots:
                 rules = self.robots(target)
                 if rules.unreachable is not None:
@@ -486,32 +567,78 @@ class WebClient:
                 if not rules.allows(target, self.settings.user_agent):
                     raise _Stop("robots_blocked", f"disallowed by robots.txt: {target}")
             self._bucket(target).acquire()
-            response = self._send(target, headers)
-            with response:
-                if response.is_redirect:
+            self._check_stop()
+            with WATCHDOG.watch(deadline) as watch, self._in_flight(watch):
+                response = self._send(target, headers, watch)
+                with response:
+                    if not response.is_redirect:
+                        return self._read(response, url, canonical, target, accept, max_bytes, retries, watch)
+                    hop += 1
                     link = make_link(response.headers.get("Location", ""), target)
                     if link is None:
-                        raise _Stop("3xx", "redirect without a usable Location", response.status_code)
-                    location = link.url
-                    if not allowed(location):
-                        raise _Stop("3xx", f"redirect to {location} outside the source's domains", response.status_code)
-                    target = location
-                    continue
-                return self._read(response, url, canonical, target, accept, max_bytes, retries)
-        raise _Stop("3xx", f"more than {MAX_REDIRECTS} redirects", None)
+                        raise _Stop("3xx", f"redirect {hop} from {target} has no usable Location", response.status_code)
+                    refusal = self._redirect_refusal(link.url, url, hop, chain, allowed)
+                    if refusal:
+                        raise _Stop("3xx", refusal, response.status_code)
+                    chain.append(link.url)
+                    target = link.url
 
-    def _send(self, url: str, headers: Mapping[str, str]) -> requests.Response:
+    @contextmanager
+    def _in_flight(self, watch: Deadline) -> Iterator[None]:
+        with self._lock:
+            self._active.add(watch)
+        if self._stopped.is_set():
+            watch.expire()
         try:
+            yield
+        finally:
+            with self._lock:
+                self._active.discard(watch)
+
+    def _redirect_refusal(
+        self, location: str, origin: str, hop: int, chain: list[str], allowed: Callable[[str], bool]
+    ) -> str | None:
+        """Why this hop may not be followed (see flows/sources/redirects.py), or None."""
+        host = urlsplit(location).hostname or ""
+        # A host name is resolved only when it passed the domain rule (and is then checked by address).
+        addresses = self.host_addresses(host) if allowed(location) and ip_literal(host) is None else ()
+        return redirect_refusal(
+            location,
+            hop=hop,
+            max_hops=self.settings.max_redirects,
+            chain=chain,
+            allowed=allowed,
+            target_addresses=addresses,
+            origin_addresses=self.host_addresses(urlsplit(origin).hostname or ""),
+        )
+
+    def _send(
+        self, url: str, headers: Mapping[str, str], watch: Deadline, *, form: Mapping[str, str] | None = None
+    ) -> requests.Response:
+        """The response's status and headers (the body is read by _read), within the request's deadline."""
+        wait = min(self.settings.timeout, max(watch.remaining(), 0.001))
+        try:
+            if form is not None:  # a form POST (Hanweb's dataproxy.jsp)
+                return self._session(url).post(
+                    url,
+                    data=dict(form),
+                    headers=dict(headers),
+                    timeout=(wait, wait),
+                    stream=True,
+                    allow_redirects=False,
+                )
             return self._session(url).get(
-                url, headers=dict(headers), timeout=self.settings.timeout, stream=True, allow_redirects=False
+                url, headers=dict(headers), timeout=(wait, wait), stream=True, allow_redirects=False
             )
-        except requests.Timeout as exc:
-            raise _Retry("network_error", f"timeout after {self.settings.timeout:.0f}s", None, None) from exc
-        except requests.ConnectionError as exc:
-            if _is_dns_failure(exc):
-                raise _Stop("network_error", f"DNS lookup failed for {urlsplit(url).hostname}") from exc
-            raise _Retry("network_error", f"connection failed: {_reason(exc)}", None, None) from exc
         except requests.RequestException as exc:
+            if watch.passed():
+                raise _Stop("deadline", f"deadline exceeded after {watch.seconds:g} s, no answer") from exc
+            if isinstance(exc, requests.Timeout):
+                raise _Retry("network_error", f"timeout: no answer within {wait:g} s", None, None) from exc
+            if isinstance(exc, requests.ConnectionError):
+                if _is_dns_failure(exc):
+                    raise _Stop("network_error", f"DNS lookup failed for {urlsplit(url).hostname}") from exc
+                raise _Retry("network_error", f"connection failed: {_reason(exc)}", None, None) from exc
             raise _Stop("network_error", f"request failed: {_reason(exc)}") from exc
 
     def _read(
@@ -523,6 +650,7 @@ class WebClient:
         accept: str,
         max_bytes: int,
         retries: int,
+        watch: Deadline,
     ) -> FetchResult:
         status = response.status_code
         etag, last_modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
@@ -530,40 +658,34 @@ class WebClient:
             return FetchResult(
                 url, canonical, "304", status, final_url, etag=etag, last_modified=last_modified, retries=retries
             )
-        if status >= 300 and status in CHALLENGE_STATUSES:  # issue 14: a challenge is not a plain error
-            _stop_if_challenge(response, status)
         if status in RETRY_STATUSES:
             delay = retry_after_seconds(response.headers.get("Retry-After"))
             raise _Retry(f"{status // 100}xx", f"HTTP {status} {response.reason or ''}".strip(), status, delay)
+        if status >= 300 and status in CHALLENGE_STATUSES:  # a challenge is not a plain error
+            _stop_if_challenge(response, status)
         if status >= 300:
             raise _Stop(f"{status // 100}xx", f"HTTP {status} {response.reason or ''}".strip(), status)
         media_type, charset = content_type(response.headers.get("Content-Type"))
-        sniff = media_type in SNIFFED_TYPES
-        not_html = _Stop("skipped_non_html", f"not an HTML page: {media_type or 'no content type'}", status)
-        if not sniff and not is_wanted_type(media_type, b"", accept):
-            raise not_html  # decided from the headers: the body is never downloaded
-        length = response.headers.get("Content-Length", "")
+        if media_type not in SNIFFED_TYPES and not is_wanted_type(media_type, b"", accept):
+            # decided from the headers: the body is never downloaded
+            raise _Stop("skipped_non_html", f"not an HTML page: {media_type}", status)
+        length = response.headers.get("Content-Length", "").strip()
         if length.isdigit() and int(length) > max_bytes:
-            raise _Stop("too_large", f"response of {length} bytes exceeds the {max_bytes}-byte limit", status)
-        body = bytearray()
-        try:
-            for chunk in response.iter_content(CHUNK):
-                if sniff and not body and not is_wanted_type(media_type, chunk[:1024], accept):
-                    raise not_html
-                body += chunk
-                if len(body) > max_bytes:
-                    raise _Stop("too_large", f"response exceeds the {max_bytes}-byte limit", status)
-        except requests.RequestException as exc:
-            raise _Retry("network_error", f"connection broken while reading: {_reason(exc)}", status, None) from exc
-        if sniff and not body and not is_wanted_type(media_type, b"", accept):
-            raise not_html
+            raise _Stop(
+                "too_large",
+                f"Content-Length {int(length):,} bytes is over the {max_bytes:,}-byte limit: not downloaded",
+                status,
+            )
+        body = read_body(
+            response, max_bytes=max_bytes, watch=watch, check=lambda head: _check_head(head, media_type, accept, status)
+        )
         return FetchResult(
             url,
             canonical,
             "200",
             status,
             final_url,
-            bytes(body),
+            body,
             media_type,
             charset,
             retries=retries,
@@ -597,6 +719,76 @@ def unless_challenge(result: FetchResult) -> FetchResult:
     )
 
 
+def _check_head(head: bytes, media_type: str | None, accept: str, status: int) -> None:
+    """Raise _Stop when a body's first bytes show it is not what may be parsed, whatever its Content-Type."""
+    if accept == "any":
+        return
+    binary = sniff_binary(head)
+    if binary and media_type in SNIFFED_TYPES:
+        raise _Stop("skipped_non_html", f"not an HTML page: {binary}", status)
+    if binary:
+        raise _Stop("not_a_page", f"the body is {binary}, though it was served as {media_type}", status)
+    if media_type in SNIFFED_TYPES and not is_wanted_type(media_type, head, accept):
+        raise _Stop("skipped_non_html", f"not an HTML page: {media_type or 'no content type'} without HTML", status)
+
+
+def read_body(response: requests.Response, *, max_bytes: int, watch: Deadline, check: Callable[[bytes], None]) -> bytes:
+    """The decoded body, read a piece at a time: inflated under `max_bytes`, ended at the deadline, its first
+    bytes shown to `check` before the rest is downloaded. Raises _Stop or _Retry with the reason."""
+    raw = response.raw
+    encoding = response.headers.get("Content-Encoding")
+    try:
+        decoder = CappedDecoder(encoding, max_bytes)
+    except UnsupportedEncoding as exc:
+        raise _Stop("unreadable", f"content encoding {exc} is not supported", response.status_code) from exc
+    body, received, checked = bytearray(), 0, False
+    length = response.headers.get("Content-Length", "").strip()
+    try:
+        while True:
+            piece = raw.read1(CHUNK, decode_content=False)
+            if watch.passed():
+                raise _deadline(watch, received)
+            if not piece:
+                break
+            received += len(piece)
+            if decoder.encoding is None and received == len(piece) and piece.startswith(GZIP_MAGIC):
+                decoder = CappedDecoder("gzip", max_bytes)  # gzip sent without saying so: inflated all the same
+            body += decoder.feed(piece)
+            if received > max_bytes and decoder.encoding is None:
+                raise BodyTooLarge(received)
+            if not checked and len(body) >= SNIFF_BYTES:
+                check(bytes(body[:SNIFF_BYTES]))
+                checked = True
+        body += decoder.finish()
+    except BodyTooLarge as exc:
+        inflated = f" once decompressed ({decoder.encoding}, {received:,} bytes received)" if decoder.encoding else ""
+        raise _Stop(
+            "too_large",
+            f"body larger than the {max_bytes:,}-byte limit{inflated}: cut at the limit and not parsed",
+            response.status_code,
+        ) from exc
+    except ValueError as exc:  # corrupt compressed data
+        raise _Stop("unreadable", f"{exc} after {received:,} bytes", response.status_code) from exc
+    except (requests.RequestException, OSError, HTTPException, urllib3.exceptions.HTTPError) as exc:
+        if watch.passed():
+            raise _deadline(watch, received) from exc
+        if "IncompleteRead" in repr(exc):
+            expected = f" of {int(length):,}" if length.isdigit() else ""
+            error = f"connection closed after {received:,}{expected} bytes: truncated body"
+        elif isinstance(exc, urllib3.exceptions.ReadTimeoutError | TimeoutError) or "timed out" in str(exc):
+            raise _Retry("network_error", f"timeout: the answer stopped after {received:,} bytes", None, None) from exc
+        else:
+            error = f"connection broken while reading after {received:,} bytes: {_reason(exc)}"
+        raise _Retry("network_error", error, response.status_code, None) from exc
+    if not checked:
+        check(bytes(body[:SNIFF_BYTES]))
+    return bytes(body)
+
+
+def _deadline(watch: Deadline, received: int) -> _Stop:
+    return _Stop("deadline", f"deadline exceeded after {watch.seconds:g} s, {received:,} bytes read")
+
+
 def _host_key(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc.lower()}"
@@ -609,8 +801,24 @@ def _is_dns_failure(exc: requests.ConnectionError) -> bool:
 
 
 def _reason(exc: BaseException) -> str:
+    """What went wrong on the wire, as a person would say it: the socket error inside requests' wrappers."""
+    os_error = _socket_error(exc)
+    if os_error is not None and os_error.strerror:
+        return os_error.strerror[0].lower() + os_error.strerror[1:]
     text = str(exc)
     return text if len(text) <= 200 else text[:199] + "…"
+
+
+def _socket_error(exc: BaseException | None, depth: int = 0) -> OSError | None:
+    """The innermost OSError with an errno carried by an exception, its arguments or its cause."""
+    if exc is None or depth > 6:
+        return None
+    inner = [a for a in getattr(exc, "args", ()) if isinstance(a, BaseException)]
+    for candidate in [*inner, getattr(exc, "reason", None), exc.__cause__, exc.__context__]:
+        found = _socket_error(candidate, depth + 1) if isinstance(candidate, BaseException) else None
+        if found is not None:
+            return found
+    return exc if isinstance(exc, OSError) and exc.errno is not None else None
 
 
 def content_type(header: str | None) -> tuple[str | None, str | None]:
@@ -628,13 +836,10 @@ def is_wanted_type(media_type: str | None, head: bytes, accept: str) -> bool:
     accept_feeds = accept == "list"
     if accept == "any" or media_type in HTML_TYPES or (accept_feeds and media_type in FEED_TYPES):
         return True
-    if media_type not in SNIFFED_TYPES:
+    if media_type not in SNIFFED_TYPES or sniff_binary(head):
         return False
-    start = head.lstrip()[:512].lower()
-    if start.startswith(b"%pdf") or start.startswith(b"pk\x03\x04"):
-        return False
-    is_list_data = accept_feeds and (page_kind(head) != "html" or start[:1] in (b"{", b"["))  # feeds, JSON
-    return b"<html" in start or b"<!doctype html" in start or is_list_data
+    is_list_data = accept_feeds and (page_kind(head) != "html" or head.lstrip()[:1] in (b"{", b"["))  # feeds, JSON
+    return looks_like_html(head) or is_list_data
 
 
 def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
