@@ -558,6 +558,7 @@ class WebClient:
     ) -> FetchResult:
         """One try at a URL, following its redirects hop by hop; each request has its own deadline."""
         target, chain, hop = url, [url], 0
+        walls: set[str] = set()  # URLs a cookie wall sent back to, once each
         while True:
             if check_robots:
                 rules = self.robots(target)
@@ -577,7 +578,13 @@ class WebClient:
                     link = make_link(response.headers.get("Location", ""), target)
                     if link is None:
                         raise _Stop("3xx", f"redirect {hop} from {target} has no usable Location", response.status_code)
-                    refusal = self._redirect_refusal(link.url, url, hop, chain, allowed)
+                    # A cookie wall answers with a redirect to the page itself and a cookie: the page comes
+                    # with the cookie. Going back once after a Set-Cookie is that, not a loop; twice is a loop.
+                    walled = bool(response.headers.get("Set-Cookie")) and link.url not in walls
+                    if walled:
+                        walls.add(link.url)
+                    seen = [u for u in chain if u != link.url] if walled else chain
+                    refusal = self._redirect_refusal(link.url, url, hop, seen, allowed)
                     if refusal:
                         raise _Stop("3xx", refusal, response.status_code)
                     chain.append(link.url)
