@@ -526,7 +526,8 @@ def _block_kinds(blocks: Sequence[Block]) -> list[str | None]:
         # after a 为您推荐 / 相关阅读 header: everything up to the next paragraph of prose
         in_related_list = in_related_list and not is_prose(line)
         if in_related_list:
-            reasons.append(block_furniture_reason(line) or "related_links")  # a footer line keeps its own reason
+            # a footer line keeps its own reason; a line that links nowhere is told by where it stands
+            reasons.append(block_furniture_reason(line) or ("related_links" if _links(block) else UNLINKED))
             continue
         in_related_list = bool(RELATED_LIST_HEADER.match(line))
         if in_related_list:
@@ -537,8 +538,10 @@ def _block_kinds(blocks: Sequence[Block]) -> list[str | None]:
         )
         if PHOTO_CREDIT.match(line) and len(line) <= MAX_CAPTION_CHARS:
             reasons.append("image_caption")
-        elif is_metadata_line(line) or (value_of_label and _is_header_scrap(line)):
-            reasons.append("metadata_line")  # before captions: 责任编辑：… under the last photo is a byline
+        elif not block.is_link and (is_metadata_line(line) or (value_of_label and _is_header_scrap(line))):
+            # before captions: 责任编辑：… under the last photo is a byline; a linked title with its date is
+            # an entry of a list of other pages, and its date is not this article's
+            reasons.append("metadata_line")
         elif block.kind == CAPTION_KIND:
             reasons.append("image_caption")
         elif block.links >= MIN_MENU_LINKS or (block.kind == TABLE_ROW and block.is_link and " | " in line):
@@ -550,8 +553,26 @@ def _block_kinds(blocks: Sequence[Block]) -> list[str | None]:
         else:
             reasons.append(block_furniture_reason(line))
     _mark_link_runs(blocks, reasons)
+    _place_unlinked(blocks, reasons)
     _mark_page_tail(blocks, reasons)
     return reasons
+
+
+UNLINKED = "unlinked"  # a line of a related-links zone that is not a link: placed by _place_unlinked
+
+
+def _links(block: Block) -> bool:
+    return block.is_link or block.links > 0
+
+
+def _place_unlinked(blocks: Sequence[Block], reasons: list[str | None]) -> None:
+    """Lines of a related-links zone that link nowhere (a box's own heading, 微信号：…): after the article's
+    last paragraph of prose they are the page's tail (_mark_page_tail), before it (or on a page without
+    prose to tell) they belong to the list they stand in."""
+    prose = [i for i, b in enumerate(blocks) if reasons[i] is None and is_prose(b.text)]
+    for i, reason in enumerate(reasons):
+        if reason == UNLINKED:
+            reasons[i] = None if prose and i > prose[-1] else "related_links"
 
 
 def _mark_link_runs(blocks: Sequence[Block], reasons: list[str | None]) -> None:

@@ -118,7 +118,7 @@ def _with_site_name(title: str, heading: str) -> bool:
 
 
 def page_metadata(root: lxml.html.HtmlElement, html: str) -> PageMetadata:
-    """Title, date, outlet and author from the CMS <meta> block, with htmldate for the date."""
+    """Title, date, outlet and author from the CMS <meta> block; htmldate's guess when no <meta> dates it."""
     metas = _meta_tags(root)
     title = _meta(metas, META_TITLE)
     heading = " ".join(root.xpath("string(//h1)").split())
@@ -131,13 +131,20 @@ def page_metadata(root: lxml.html.HtmlElement, html: str) -> PageMetadata:
         title = heading  # the printed headline, of which the <meta> title is cut short
     raw_date = _meta(metas, META_DATE)
     published = parse_date(raw_date) if raw_date else None
+    guessed = None
     if published is None:
         found = find_date(html, extensive_search=True, original_date=True, outputformat="%Y-%m-%d")
-        published = parse_date(found) if found else None
+        guessed = parse_date(found) if found else None
     source = _meta(metas, META_SOURCE)
     if source:
         source = parse_outlet(f"来源:{source}") or source
-    return PageMetadata(title=title or None, published_date=published, source=source, author=_meta(metas, META_AUTHOR))
+    return PageMetadata(
+        title=title or None,
+        published_date=published,
+        source=source,
+        author=_meta(metas, META_AUTHOR),
+        guessed_date=guessed,
+    )
 
 
 @cache

@@ -46,9 +46,10 @@ class PageMetadata:
     """Metadata found in an HTML page (meta tags, header lines) before text cleaning."""
 
     title: str | None = None
-    published_date: date | None = None
+    published_date: date | None = None  # the publisher's own <meta> date
     source: str | None = None
     author: str | None = None
+    guessed_date: date | None = None  # htmldate's reading of the page (its header's date line, URL …)
 
 
 @dataclass(frozen=True, slots=True)

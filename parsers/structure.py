@@ -72,6 +72,13 @@ def _is_centred(element: lxml.html.HtmlElement) -> bool:
     )
 
 
+def _is_bold(element: lxml.html.HtmlElement, text: str) -> bool:
+    """All of the element's text sits inside <strong>/<b>."""
+    outer = element.xpath(".//*[self::strong or self::b][not(ancestor::strong or ancestor::b)]")
+    bold = "".join(b.text_content() for b in outer)
+    return bool(text) and WHITESPACE.sub("", bold) == WHITESPACE.sub("", text)
+
+
 def _beside_image(img: lxml.html.HtmlElement) -> str | None:
     """Caption of an image: short text in the image's own block, or the short block right after an image
     standing alone when that block is centred or worded as a credit (…供图, 视觉中国, 图为…)."""
@@ -90,7 +97,8 @@ def _beside_image(img: lxml.html.HtmlElement) -> str | None:
         if following is None or not isinstance(following.tag, str) or following.xpath(".//img"):
             return None
         text = normalize(following.text_content())
-        evidence = CREDIT_WORDS.search(text) or _is_centred(following)
+        # centred is a caption's setting, but a centred line set wholly in bold is a title over what follows
+        evidence = CREDIT_WORDS.search(text) or (_is_centred(following) and not _is_bold(following, text))
     return text if evidence and 0 < len(text) <= MAX_CAPTION_CHARS and not _is_numbered(text) else None
 
 
@@ -124,6 +132,23 @@ def page_hints(root: lxml.html.HtmlElement) -> PageHints:
 
 LINK_SEPARATORS = re.compile(r"[\s|｜/·•]+")
 MIN_LINK_SHARE = 0.7  # a line whose text is mostly link texts is a menu or a link list
+
+
+# The date (and time) a list prints beside each linked title: 标题 2018-03-02 08:58:39, (2024-01-07) 标题.
+LIST_STAMP = re.compile(
+    r"[(（\[]?(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?[)）\]]?"
+)
+
+
+def is_link_line(text: str, hints: PageHints) -> bool:
+    """A line that is one of the page's links, alone or with the date a list prints beside it."""
+    if text in hints.links:
+        return True
+    stamp = LIST_STAMP.search(text)
+    if stamp is None or not (stamp.start() == 0 or stamp.end() == len(text)):
+        return False
+    rest = normalize(text[: stamp.start()] + text[stamp.end() :])
+    return bool(rest) and rest in hints.links
 
 
 def link_count(text: str, hints: PageHints) -> int:
@@ -181,7 +206,7 @@ def dom_blocks(
             kind = kinds[-1]
             if kind == PARAGRAPH or (kind == HEADING and text in hints.captions):
                 kind = _marked_kind(text, hints, bold=bold_only[0])
-            blocks.append(Block(text, kind, text in hints.links, link_count(text, hints)))
+            blocks.append(Block(text, kind, is_link_line(text, hints), link_count(text, hints)))
         bold_only[0] = True
 
     def add(text: str | None, bold: bool) -> None:
@@ -259,7 +284,7 @@ def _lines(node: lxml.etree._Element, kind: str, hints: PageHints) -> list[Block
             marked = _marked_kind(text, hints)
         else:
             marked = kind
-        out.append(Block(text, marked, text in hints.links, link_count(text, hints)))
+        out.append(Block(text, marked, is_link_line(text, hints), link_count(text, hints)))
     return out
 
 
