@@ -19,7 +19,7 @@ import lxml.html
 
 from parsers.records import CAPTION, HEADING, LIST_ITEM, PARAGRAPH, TABLE_ROW, Block
 
-WHITESPACE = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
+WHITESPACE = re.compile(r"[\s\u3000\u00a0\u200b\ufeff\ufffd]+")  # U+FFFD: a character the encoding lost
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 # Elements that start a new line of text in a page.
 DOM_BLOCK_TAGS = frozenset(
