@@ -496,6 +496,8 @@ COMMENT_BAR = re.compile(
     r"^\d[\d,]*\s*条(?:评论|跟帖)|^(?:评论|跟帖)\s*[（(]\d[\d,]*[)）]$|^\d[\d,]*\s*人参与|^已输入\s*\d+\s*字"
     r"|^(?:查看|更多)(?:全部)?\s*\d*\s*条?(?:精彩)?(?:评论|跟帖)|^(?:最热|最新|热门|精彩|新闻|网友|热|新|全部)评论$|^我要跟帖$"
 )
+# The link that closes a comment box: 查看全部258条评论, 更多精彩评论>>.
+COMMENT_BOX_END = re.compile(r"^(?:查看|更多)(?:全部)?\s*\d*\s*条?(?:精彩)?(?:评论|跟帖)")
 # A site's contact block: one field a line (地 址：…, 邮政编码：…, 电 话：…).
 CONTACT_FIELD_LINE = re.compile(
     r"^(?:地\s*址|邮\s*编|邮政编码|电\s*话|传\s*真|电子信箱|电子邮箱|邮\s*箱|E-?mail|网\s*址)\s*[:：]", re.IGNORECASE
@@ -546,7 +548,9 @@ def _block_kinds(blocks: Sequence[Block]) -> list[str | None]:
         in_related_list = in_related_list and not is_prose(line)
         if in_related_list:
             # a footer line keeps its own reason; a line that links nowhere is told by where it stands
-            reasons.append(block_furniture_reason(line) or ("related_links" if _links(block) else UNLINKED))
+            reasons.append(
+                block_furniture_reason(line) or _box_reason(line) or ("related_links" if _links(block) else UNLINKED)
+            )
             continue
         in_related_list = bool(RELATED_LIST_HEADER.match(line))
         if in_related_list:
@@ -569,10 +573,8 @@ def _block_kinds(blocks: Sequence[Block]) -> list[str | None]:
             reasons.append("related_links")  # a teaser of another page: title, summary and its 【详细】 link
         elif CALL_TO_ACTION.search(line) and len(line) <= MAX_DISCLAIMER:
             reasons.append("promotion")  # 【点击投票】, 【点击报名】: a campaign's box, not the article
-        elif APP_DOWNLOAD.search(line) and len(line) <= MAX_BANNER and not is_complete(line) and line[0] not in "(（":
-            reasons.append("promotion")  # 安装××客户端第一时间…→【下载地址】: an app's banner
-        elif COMMENT_BAR.search(line) and len(line) <= MAX_BANNER:
-            reasons.append("comments")  # the comment box's counters and tabs
+        elif reason := _box_reason(line):
+            reasons.append(reason)
         else:
             reasons.append(block_furniture_reason(line))
     _mark_link_runs(blocks, reasons)
@@ -608,6 +610,15 @@ def _mark_contact_blocks(blocks: Sequence[Block], reasons: list[str | None]) -> 
 UNLINKED = "unlinked"  # a line of a related-links zone that is not a link: placed by _place_unlinked
 
 
+def _box_reason(line: str) -> str | None:
+    """An app's download banner (安装××客户端第一时间…→【下载地址】) or a comment box's counter or tab."""
+    if APP_DOWNLOAD.search(line) and len(line) <= MAX_BANNER and not is_complete(line) and line[0] not in "(（":
+        return "promotion"
+    if COMMENT_BAR.search(line) and len(line) <= MAX_BANNER:
+        return "comments"
+    return None
+
+
 def _links(block: Block) -> bool:
     return block.is_link or block.links > 0
 
@@ -622,19 +633,35 @@ def _place_unlinked(blocks: Sequence[Block], reasons: list[str | None]) -> None:
             reasons[i] = None if prose and i > prose[-1] else "related_links"
 
 
+# A line holding only a date (and time): in a list of links it is the date of the entry above it.
+BARE_STAMP = re.compile(rf"^{DATE.pattern}\s*(?:\d{{1,2}}:\d{{2}}(?::\d{{2}})?)?$")
+
+
+def _is_list_stamp(blocks: Sequence[Block], reasons: Sequence[str | None], n: int) -> bool:
+    """A bare date line right after a link and before the next one (or the list's end): the listed page's date,
+    not this article's."""
+    return (
+        reasons[n] in (None, "metadata_line", UNLINKED)
+        and bool(BARE_STAMP.match(blocks[n].text))
+        and blocks[n - 1].is_link
+        and (n + 1 >= len(blocks) or blocks[n + 1].is_link or not blocks[n + 1].text)
+    )
+
+
 def _mark_link_runs(blocks: Sequence[Block], reasons: list[str | None]) -> None:
     """Runs of MIN_LINK_RUN+ short lines that are each one whole link (a list of links to other pages), and
     lists whose short items are nearly all links (a menu: 推荐 娱乐 体育 …)."""
     n = 0
     while n < len(blocks):
         end = n
-        while (
-            end < len(blocks)
-            and reasons[end] is None
-            and blocks[end].is_link
-            and len(blocks[end].text) <= MAX_LINK_TITLE
+        while end < len(blocks) and (
+            (reasons[end] is None and blocks[end].is_link and len(blocks[end].text) <= MAX_LINK_TITLE)
+            or (end > n and _is_list_stamp(blocks, reasons, end))
         ):
             end += 1
+        linked = sum(blocks[i].is_link for i in range(n, end))
+        if linked < MIN_LINK_RUN:
+            end = n
         if end - n < MIN_LINK_RUN and blocks[n].kind == LIST_ITEM_KIND:
             end = n
             while (
@@ -664,7 +691,8 @@ LEAVES_COMMENTS = frozenset({"related_links", "navigation_links", "page_furnitur
 def _mark_page_tail(blocks: Sequence[Block], reasons: list[str | None]) -> None:
     """Blocks after a closing mark that itself follows the article's last prose paragraph: the page's tail.
 
-    A tail opened by a comment box's counter or tab is the comments, up to a related list, menu or footer."""
+    A tail opened by a comment box's counter or tab is the comments, up to the box's 查看全部…评论 link or a
+    related list, menu or footer."""
     prose = [i for i, b in enumerate(blocks) if reasons[i] is None and is_prose(b.text)]
     if not prose:
         return
@@ -674,7 +702,7 @@ def _mark_page_tail(blocks: Sequence[Block], reasons: list[str | None]) -> None:
     zone = "page_tail"
     for i in range(closing, len(blocks)):
         if reasons[i] == "comments":
-            zone = "comments"
+            zone = "page_tail" if COMMENT_BOX_END.match(blocks[i].text) else "comments"
         elif reasons[i] in LEAVES_COMMENTS:
             zone = "page_tail"
         elif reasons[i] is None:
