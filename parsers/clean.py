@@ -22,7 +22,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 
 from parsers.records import CAPTION as CAPTION_KIND
-from parsers.records import HEADING, PARAGRAPH, TABLE_ROW, Block, CleanText, Removal
+from parsers.records import HEADING, PARAGRAPH, QR_LABEL, TABLE_ROW, Block, CleanText, Removal
 from parsers.records import LIST_ITEM as LIST_ITEM_KIND
 
 # --- character classes -------------------------------------------------------------------------
@@ -548,9 +548,8 @@ def _block_kinds(blocks: Sequence[Block]) -> list[str | None]:
         in_related_list = in_related_list and not is_prose(line)
         if in_related_list:
             # a footer line keeps its own reason; a line that links nowhere is told by where it stands
-            reasons.append(
-                block_furniture_reason(line) or _box_reason(line) or ("related_links" if _links(block) else UNLINKED)
-            )
+            own = "page_furniture" if block.kind == QR_LABEL else block_furniture_reason(line) or _box_reason(line)
+            reasons.append(own or ("related_links" if _links(block) else UNLINKED))
             continue
         in_related_list = bool(RELATED_LIST_HEADER.match(line))
         if in_related_list:
@@ -565,6 +564,8 @@ def _block_kinds(blocks: Sequence[Block]) -> list[str | None]:
             # before captions: 责任编辑：… under the last photo is a byline; a linked title with its date is
             # an entry of a list of other pages, and its date is not this article's
             reasons.append("metadata_line")
+        elif block.kind == QR_LABEL:
+            reasons.append("page_furniture")  # the label of a QR code: an app or account to follow
         elif block.kind == CAPTION_KIND:
             reasons.append("image_caption")
         elif block.links >= MIN_MENU_LINKS or (block.kind == TABLE_ROW and block.is_link and " | " in line):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import lxml.etree
 import lxml.html
 
-from parsers.records import CAPTION, HEADING, LIST_ITEM, PARAGRAPH, TABLE_ROW, Block
+from parsers.records import CAPTION, HEADING, LIST_ITEM, PARAGRAPH, QR_LABEL, TABLE_ROW, Block
 
 WHITESPACE = re.compile(r"[\s\u3000\u00a0\u200b\ufeff\ufffd]+")  # U+FFFD: a character the encoding lost
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
@@ -55,6 +55,7 @@ class PageHints:
     emphasised: frozenset[str] = frozenset()
     captions: frozenset[str] = frozenset()
     links: frozenset[str] = frozenset()
+    qr_labels: frozenset[str] = frozenset()  # text beside a QR code: 证券时报APP, 微信公众号
 
 
 # Words of a photo credit or caption: 图为…, …摄, …供图, 资料图, 视频截图, agency names.
@@ -122,12 +123,30 @@ def page_hints(root: lxml.html.HtmlElement) -> PageHints:
             captions.add(text)
         elif len(text) <= MAX_MARKED_HEADING:
             emphasised.add(text)
+    qr_labels: set[str] = set()
     for img in root.iter("img"):
         caption = _beside_image(img)
         if caption:
-            captions.add(caption)
+            (qr_labels if _is_qr_code(img) else captions).add(caption)
     links = {text for a in root.iter("a") if 0 < len(text := normalize(a.text_content())) <= 2 * MAX_LINK_TEXT}
-    return PageHints(frozenset(emphasised), frozenset(captions), frozenset(links))
+    return PageHints(frozenset(emphasised), frozenset(captions), frozenset(links), frozenset(qr_labels))
+
+
+# A QR code's image by its file, alt or class name: ewm/erweima (二维码 in pinyin), qrcode, 二维码.
+QR_CODE = re.compile(r"ewm|erweima|qr_?code|qr[-_.]|二维码", re.I)
+
+
+def _is_qr_code(img: lxml.html.HtmlElement) -> bool:
+    parent = img.getparent()
+    names = " ".join(
+        (
+            img.get("src", ""),
+            img.get("alt", ""),
+            img.get("class", ""),
+            parent.get("class", "") if parent is not None else "",
+        )
+    )
+    return bool(QR_CODE.search(names))
 
 
 LINK_SEPARATORS = re.compile(r"[\s|｜/·•]+")
@@ -161,6 +180,8 @@ def link_count(text: str, hints: PageHints) -> int:
 
 
 def _marked_kind(text: str, hints: PageHints, *, bold: bool = False) -> str:
+    if text in hints.qr_labels:
+        return QR_LABEL
     if text in hints.captions:
         return CAPTION
     if (
@@ -204,7 +225,9 @@ def dom_blocks(
         parts.clear()
         if text:
             kind = kinds[-1]
-            if kind == PARAGRAPH or (kind == HEADING and text in hints.captions):
+            if text in hints.qr_labels:
+                kind = QR_LABEL  # whatever element holds it (a list item of a follow-us box)
+            elif kind == PARAGRAPH or (kind == HEADING and text in hints.captions):
                 kind = _marked_kind(text, hints, bold=bold_only[0])
             blocks.append(Block(text, kind, is_link_line(text, hints), link_count(text, hints)))
         bold_only[0] = True
@@ -278,7 +301,9 @@ def _lines(node: lxml.etree._Element, kind: str, hints: PageHints) -> list[Block
         text = normalize(line)
         if not text:
             continue
-        if text in hints.captions:
+        if text in hints.qr_labels:
+            marked = QR_LABEL
+        elif text in hints.captions:
             marked = CAPTION
         elif kind == PARAGRAPH:
             marked = _marked_kind(text, hints)

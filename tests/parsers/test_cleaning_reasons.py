@@ -175,7 +175,8 @@ def news_page(*, related: bool = True) -> str:
 </div>
 </div>
 <div class="right"><ul class="hot-news"><div class="name">热帖</div>{hot}</ul>
-<ul class="latest">{latest}</ul></div>
+<ul class="latest">{latest}</ul>
+<div class="app"><li><img src="/images/ewm1.gif"><span>某某新闻APP</span></li></div></div>
 </div>
 <div class="footer"><p>地 址：某某市人民路100号</p><p>邮政编码：210000</p><p>电 话：025-84561234</p><p>传 真：025-84561235</p>
 <p>版权所有：某某网</p></div>
@@ -219,8 +220,9 @@ def test_a_comment_box_is_logged_as_comments_up_to_its_see_all_link() -> None:
     assert reasons["热帖"] == "page_tail"  # the sidebar after the box is not a comment
 
 
-def test_app_banner_and_a_sites_contact_block_are_furniture_with_their_own_reason() -> None:
+def test_app_banner_qr_label_and_a_sites_contact_block_are_furniture_with_their_own_reason() -> None:
     reasons = _page_reasons()
+    assert reasons["某某新闻APP"] == "page_furniture"  # the label under a QR code, not a photo's caption
     assert reasons["安装某某新闻客户端第一时间接收最新本地资讯→【下载地址】"] == "promotion"
     for line in ("地 址：某某市人民路100号", "邮政编码：210000", "电 话：025-84561234", "传 真：025-84561235"):
         assert reasons[line] == "contact"
