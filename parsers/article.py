@@ -67,7 +67,8 @@ def parse_document(
         uri=raw.uri,
         source_name=raw.source_name,
         title=title,
-        published_date=published or page.published_date,
+        # the publisher's <meta> date, else the article's own byline, else htmldate's reading of the page
+        published_date=page.published_date or published or page.guessed_date,
         source=outlet or page.source,
         author=author
         or page.author

@@ -22,7 +22,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 
 from parsers.records import CAPTION as CAPTION_KIND
-from parsers.records import HEADING, PARAGRAPH, TABLE_ROW, Block, CleanText, Removal
+from parsers.records import HEADING, PARAGRAPH, QR_LABEL, TABLE_ROW, Block, CleanText, Removal
 from parsers.records import LIST_ITEM as LIST_ITEM_KIND
 
 # --- character classes -------------------------------------------------------------------------
@@ -41,7 +41,8 @@ MAX_HEADING_WITH_COMMA = 20
 REPORTER_BYLINE = re.compile(
     r"^(?:\S{0,12}?)(?:记者|通讯员)\s*[\u4e00-\u9fff·]{2,4}(?:[\s、，,]+[\u4e00-\u9fff·]{2,4})*$"
 )
-WHITESPACE = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
+# U+FFFD: a character the page's encoding could not carry (an emoji in a GBK page) is no text either
+WHITESPACE = re.compile(r"[\s\u3000\u00a0\u200b\ufeff\ufffd]+")
 
 # --- furniture -----------------------------------------------------------------------------------
 BREADCRUMB = re.compile(
@@ -59,12 +60,13 @@ SHARE_LINKS = re.compile(
 TOOL_WORDS = re.compile(
     r"字体|字号|大|中|小|默认|超大|放大|缩小|打印本页|打印本稿|打印|关闭窗口|关闭|收藏|返回顶部|返回|"
     r"立即咨询|在线咨询|免费咨询|咨询|发表评论|我要评论|评论|扫一扫|分享|下载|纠错|繁体|简体|无障碍|长者模式|微信|微博|A\+|A-|【|】|\[|\]|"
+    r"登录|注册|退出|表情|发布|加载更多|更多|图集|"
     r"[:：|/·\s]"
 )
 PAGE_FURNITURE = re.compile(
     r"主办单位|承办单位|协办单位|版权所有|ICP备|ICP证|公网安备|网站标识码|网站地图|联系我们|技术支持|"
     r"扫一扫在手机打开|在手机上打开|手机扫一扫|Copyright|©|浏览次数|浏览量|阅读量|点击数|点击量|访问量|"
-    r"^上一篇|^下一篇|^相关(?:新闻|链接|稿件|阅读|文章)|^责任编辑|^【责任编辑|^\(责编|^（责编|^[一二三]审|"
+    r"^上一篇|^下一篇|^点击进入专题|^相关(?:新闻|链接|稿件|阅读|文章)|^责任编辑|^【责任编辑|^\(责编|^（责编|^[一二三]审|"
     r"点击蓝字|关注我们|关注(?:该|本|我们的)?公众号|长按(?:识别)?二维码|扫描\S{0,4}二维码|扫码关注|不良信息举报|举报邮箱|举报电话|^阅读原文|^往期(?:推荐|回顾|精选)|^推荐阅读"
 )
 PHONE = re.compile(r"(?<!\d)(?:1[3-9]\d{9}|400-?\d{3}-?\d{4}|0\d{2,3}-\d{7,8}|\d{3,4}-\d{7,8})(?!\d)")
@@ -483,7 +485,26 @@ DISCLAIMER = re.compile(
     r"^[【\[(（]?(?:免责声明|特别声明|版权声明)[】\])）]?|^[【\[(（]?声明[】\])）]?\s*[:：].*(?:仅供参考|不构成|不代表|版权|转载|观点)"
 )
 MAX_DISCLAIMER = 300
-CALL_TO_ACTION = re.compile(r"[【\[](?:点击|立即|马上)(?:投票|报名|参与|领取|下载|购买|抢购|预约|订阅)[】\]]")
+CALL_TO_ACTION = re.compile(
+    r"[【\[](?:点击|立即|马上)(?:投票|报名|参与|领取|下载|购买|抢购|预约|订阅)[】\]]|[【\[]下载(?:地址|链接)?[】\]]"
+)
+# An app's download banner: 安装××客户端…【下载地址】, 下载××APP — an advertisement, never a sentence of the article.
+APP_DOWNLOAD = re.compile(r"(?:安装|下载)\S{0,12}(?:客户端|APP|App|app)")
+MAX_BANNER = 60
+# A comment box's own lines: its counters, tabs and input hints (258条评论|2万人参与, 评论（191）, 最热评论, 已输入0字).
+COMMENT_BAR = re.compile(
+    r"^\d[\d,]*\s*条(?:评论|跟帖)|^(?:评论|跟帖)\s*[（(]\d[\d,]*[)）]$|^\d[\d,]*\s*人参与|^已输入\s*\d+\s*字"
+    r"|^(?:查看|更多)(?:全部)?\s*\d*\s*条?(?:精彩)?(?:评论|跟帖)|^(?:最热|最新|热门|精彩|新闻|网友|热|新|全部)评论$|^我要跟帖$"
+)
+# The link that closes a comment box: 查看全部258条评论, 更多精彩评论>>.
+COMMENT_BOX_END = re.compile(r"^(?:查看|更多)(?:全部)?\s*\d*\s*条?(?:精彩)?(?:评论|跟帖)")
+# A site's contact block: one field a line (地 址：…, 邮政编码：…, 电 话：…).
+CONTACT_FIELD_LINE = re.compile(
+    r"^(?:地\s*址|邮\s*编|邮政编码|电\s*话|传\s*真|电子信箱|电子邮箱|邮\s*箱|E-?mail|网\s*址)\s*[:：]", re.IGNORECASE
+)
+SITE_ADDRESS = re.compile(r"^(?:地\s*址|邮\s*编|邮政编码)")
+MIN_CONTACT_RUN = 3
+MAX_CONTACT_FIELD = 80
 
 
 def block_furniture_reason(line: str) -> str | None:
@@ -526,7 +547,9 @@ def _block_kinds(blocks: Sequence[Block]) -> list[str | None]:
         # after a 为您推荐 / 相关阅读 header: everything up to the next paragraph of prose
         in_related_list = in_related_list and not is_prose(line)
         if in_related_list:
-            reasons.append(block_furniture_reason(line) or "related_links")  # a footer line keeps its own reason
+            # a footer line keeps its own reason; a line that links nowhere is told by where it stands
+            own = "page_furniture" if block.kind == QR_LABEL else block_furniture_reason(line) or _box_reason(line)
+            reasons.append(own or ("related_links" if _links(block) else UNLINKED))
             continue
         in_related_list = bool(RELATED_LIST_HEADER.match(line))
         if in_related_list:
@@ -537,8 +560,12 @@ def _block_kinds(blocks: Sequence[Block]) -> list[str | None]:
         )
         if PHOTO_CREDIT.match(line) and len(line) <= MAX_CAPTION_CHARS:
             reasons.append("image_caption")
-        elif is_metadata_line(line) or (value_of_label and _is_header_scrap(line)):
-            reasons.append("metadata_line")  # before captions: 责任编辑：… under the last photo is a byline
+        elif not block.is_link and (is_metadata_line(line) or (value_of_label and _is_header_scrap(line))):
+            # before captions: 责任编辑：… under the last photo is a byline; a linked title with its date is
+            # an entry of a list of other pages, and its date is not this article's
+            reasons.append("metadata_line")
+        elif block.kind == QR_LABEL:
+            reasons.append("page_furniture")  # the label of a QR code: an app or account to follow
         elif block.kind == CAPTION_KIND:
             reasons.append("image_caption")
         elif block.links >= MIN_MENU_LINKS or (block.kind == TABLE_ROW and block.is_link and " | " in line):
@@ -547,11 +574,79 @@ def _block_kinds(blocks: Sequence[Block]) -> list[str | None]:
             reasons.append("related_links")  # a teaser of another page: title, summary and its 【详细】 link
         elif CALL_TO_ACTION.search(line) and len(line) <= MAX_DISCLAIMER:
             reasons.append("promotion")  # 【点击投票】, 【点击报名】: a campaign's box, not the article
+        elif reason := _box_reason(line):
+            reasons.append(reason)
         else:
             reasons.append(block_furniture_reason(line))
     _mark_link_runs(blocks, reasons)
+    _place_unlinked(blocks, reasons)
+    _mark_contact_blocks(blocks, reasons)
     _mark_page_tail(blocks, reasons)
     return reasons
+
+
+def _mark_contact_blocks(blocks: Sequence[Block], reasons: list[str | None]) -> None:
+    """After the article's last paragraph of prose, a run of MIN_CONTACT_RUN+ contact-field lines naming an
+    address or postcode (地 址：…, 邮政编码：…, 电 话：…) is the site's contact block, not the article."""
+    prose = [i for i, b in enumerate(blocks) if reasons[i] is None and is_prose(b.text)]
+    if not prose:
+        return
+    n = prose[-1] + 1
+    while n < len(blocks):
+        end = n
+        while (
+            end < len(blocks)
+            and reasons[end] is None
+            and len(blocks[end].text) <= MAX_CONTACT_FIELD
+            and CONTACT_FIELD_LINE.match(blocks[end].text)
+        ):
+            end += 1
+        run = range(n, end)
+        if len(run) >= MIN_CONTACT_RUN and any(SITE_ADDRESS.match(blocks[i].text) for i in run):
+            for i in run:
+                reasons[i] = "contact"
+        n = max(end, n + 1)
+
+
+UNLINKED = "unlinked"  # a line of a related-links zone that is not a link: placed by _place_unlinked
+
+
+def _box_reason(line: str) -> str | None:
+    """An app's download banner (安装××客户端第一时间…→【下载地址】) or a comment box's counter or tab."""
+    if APP_DOWNLOAD.search(line) and len(line) <= MAX_BANNER and not is_complete(line) and line[0] not in "(（":
+        return "promotion"
+    if COMMENT_BAR.search(line) and len(line) <= MAX_BANNER:
+        return "comments"
+    return None
+
+
+def _links(block: Block) -> bool:
+    return block.is_link or block.links > 0
+
+
+def _place_unlinked(blocks: Sequence[Block], reasons: list[str | None]) -> None:
+    """Lines of a related-links zone that link nowhere (a box's own heading, 微信号：…): after the article's
+    last paragraph of prose they are the page's tail (_mark_page_tail), before it (or on a page without
+    prose to tell) they belong to the list they stand in."""
+    prose = [i for i, b in enumerate(blocks) if reasons[i] is None and is_prose(b.text)]
+    for i, reason in enumerate(reasons):
+        if reason == UNLINKED:
+            reasons[i] = None if prose and i > prose[-1] else "related_links"
+
+
+# A line holding only a date (and time): in a list of links it is the date of the entry above it.
+BARE_STAMP = re.compile(rf"^{DATE.pattern}\s*(?:\d{{1,2}}:\d{{2}}(?::\d{{2}})?)?$")
+
+
+def _is_list_stamp(blocks: Sequence[Block], reasons: Sequence[str | None], n: int) -> bool:
+    """A bare date line right after a link and before the next one (or the list's end): the listed page's date,
+    not this article's."""
+    return (
+        reasons[n] in (None, "metadata_line", UNLINKED)
+        and bool(BARE_STAMP.match(blocks[n].text))
+        and blocks[n - 1].is_link
+        and (n + 1 >= len(blocks) or blocks[n + 1].is_link or not blocks[n + 1].text)
+    )
 
 
 def _mark_link_runs(blocks: Sequence[Block], reasons: list[str | None]) -> None:
@@ -560,13 +655,14 @@ def _mark_link_runs(blocks: Sequence[Block], reasons: list[str | None]) -> None:
     n = 0
     while n < len(blocks):
         end = n
-        while (
-            end < len(blocks)
-            and reasons[end] is None
-            and blocks[end].is_link
-            and len(blocks[end].text) <= MAX_LINK_TITLE
+        while end < len(blocks) and (
+            (reasons[end] is None and blocks[end].is_link and len(blocks[end].text) <= MAX_LINK_TITLE)
+            or (end > n and _is_list_stamp(blocks, reasons, end))
         ):
             end += 1
+        linked = sum(blocks[i].is_link for i in range(n, end))
+        if linked < MIN_LINK_RUN:
+            end = n
         if end - n < MIN_LINK_RUN and blocks[n].kind == LIST_ITEM_KIND:
             end = n
             while (
@@ -587,21 +683,31 @@ def _mark_link_runs(blocks: Sequence[Block], reasons: list[str | None]) -> None:
 # Marks that the article is over: after the last paragraph of prose, a closing byline (责任编辑…), a share
 # bar, a related-links list or a footer line; what follows them is the page's tail (feeds, rankings).
 CLOSING_REASONS = frozenset(
-    {"metadata_line", "share_links", "related_links", "navigation_links", "page_furniture", "button"}
+    {"metadata_line", "share_links", "related_links", "navigation_links", "page_furniture", "button", "comments"}
 )
+# Zone marks that end a comment box's tail: what follows them is the page's feeds, not comments.
+LEAVES_COMMENTS = frozenset({"related_links", "navigation_links", "page_furniture"})
 
 
 def _mark_page_tail(blocks: Sequence[Block], reasons: list[str | None]) -> None:
-    """Blocks after a closing mark that itself follows the article's last prose paragraph: the page's tail."""
+    """Blocks after a closing mark that itself follows the article's last prose paragraph: the page's tail.
+
+    A tail opened by a comment box's counter or tab is the comments, up to the box's 查看全部…评论 link or a
+    related list, menu or footer."""
     prose = [i for i, b in enumerate(blocks) if reasons[i] is None and is_prose(b.text)]
     if not prose:
         return
     closing = next((i for i in range(prose[-1] + 1, len(blocks)) if reasons[i] in CLOSING_REASONS), None)
     if closing is None:
         return
-    for i in range(closing + 1, len(blocks)):
-        if reasons[i] is None:
-            reasons[i] = "page_tail"
+    zone = "page_tail"
+    for i in range(closing, len(blocks)):
+        if reasons[i] == "comments":
+            zone = "page_tail" if COMMENT_BOX_END.match(blocks[i].text) else "comments"
+        elif reasons[i] in LEAVES_COMMENTS:
+            zone = "page_tail"
+        elif reasons[i] is None:
+            reasons[i] = zone
 
 
 def block_heading(block: Block) -> Block:

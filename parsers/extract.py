@@ -135,7 +135,7 @@ def _with_site_name(title: str, heading: str) -> bool:
 
 
 def page_metadata(root: lxml.html.HtmlElement, html: str) -> PageMetadata:
-    """Title, date, outlet and author from the CMS <meta> block, with htmldate for the date."""
+    """Title, date, outlet and author from the CMS <meta> block; htmldate's guess when no <meta> dates it."""
     metas = _meta_tags(root)
     title = _meta(metas, META_TITLE)
     heading = " ".join(root.xpath("string(//h1)").split())
@@ -148,13 +148,20 @@ def page_metadata(root: lxml.html.HtmlElement, html: str) -> PageMetadata:
         title = heading  # the printed headline, of which the <meta> title is cut short
     raw_date = _meta(metas, META_DATE)
     published = parse_date(raw_date) if raw_date else None
+    guessed = None
     if published is None:
         found = find_date(html, extensive_search=True, original_date=True, outputformat="%Y-%m-%d")
-        published = parse_date(found) if found else None
+        guessed = parse_date(found) if found else None
     source = _meta(metas, META_SOURCE)
     if source:
         source = parse_outlet(f"来源:{source}") or source
-    return PageMetadata(title=title or None, published_date=published, source=source, author=_meta(metas, META_AUTHOR))
+    return PageMetadata(
+        title=title or None,
+        published_date=published,
+        source=source,
+        author=_meta(metas, META_AUTHOR),
+        guessed_date=guessed,
+    )
 
 
 @cache
@@ -302,6 +309,23 @@ def _split_by_container(found: Sequence[Block], body: Sequence[Block]) -> tuple[
     return inside, outside
 
 
+def glued_removals(found: Sequence[Block], article: Sequence[Block]) -> list[Removal]:
+    """What trafilatura found outside the article's block: before the article's text it is
+    `outside_article_block` (menus, a header), after it the page's tail (feeds, rankings) — the reason the
+    clean layer gives the same widget when trafilatura's answer ends with it."""
+    inside_text = "\n".join(match_key(b.text) for b in article)
+    keys = [match_key(b.text) for b in found]
+    inside = [key in inside_text for key in keys]
+    # the article ends at its last sentence found in the block (a stray "×" matches anywhere)
+    anchors = [i for i, key in enumerate(keys) if inside[i] and len(key) >= MIN_MATCH_KEY]
+    last = anchors[-1] if anchors else len(found)
+    return [
+        Removal("page_tail" if i > last else "outside_article_block", b.text)
+        for i, b in enumerate(found)
+        if not inside[i]
+    ]
+
+
 def choose_body(found: Sequence[Block], container: Sequence[Block]) -> tuple[list[Block], list[Removal]]:
     """Body blocks of a page with a CMS container, and what trafilatura found outside it (logged by zone).
 
@@ -353,9 +377,8 @@ def extract_html(html: str, *, uri: str, selector: str | None = None) -> Extract
         if article is not None and article_chars >= MIN_FOUND_IN_CONTAINER and found_chars >= OVERREACH * article_chars:
             article_blocks = dom_blocks(article, hints)
             if overreaches(found, article_blocks):
-                _, outside_blocks = _split_by_container(found, article_blocks)
                 blocks = article_blocks
-                removals = [Removal("outside_article_block", b.text) for b in outside_blocks] + removals
+                removals = glued_removals(found, article_blocks) + removals
         elif len(found) <= MAX_DUMP_BLOCKS and holds_the_menus(found, hints):
             # trafilatura gave the page's whole text (its menus included) as one block: the element with
             # the longest run of its own text is the article

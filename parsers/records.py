@@ -8,9 +8,7 @@ from datetime import date
 
 # Bump when parsing changes what comes out for the same input: documents parsed by an older
 # version are parsed again on the next run even if their bytes did not change.
-PARSER_VERSION = (
-    "3"  # 2: structure from the DOM (block kinds), removals need evidence; 3: + statistics tables, domain vocabulary
-)
+PARSER_VERSION = "4"  # 2: structure from the DOM (block kinds), removals need evidence; 3: + statistics tables, domain vocabulary  # 4: repeated questions kept, reasons of sidebars, comment boxes, dated link lists, QR labels; <meta> date first
 
 
 def stable_id(*parts: object) -> str:
@@ -46,9 +44,10 @@ class PageMetadata:
     """Metadata found in an HTML page (meta tags, header lines) before text cleaning."""
 
     title: str | None = None
-    published_date: date | None = None
+    published_date: date | None = None  # the publisher's own <meta> date
     source: str | None = None
     author: str | None = None
+    guessed_date: date | None = None  # htmldate's reading of the page (its header's date line, URL …)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +64,8 @@ HEADING = "heading"
 LIST_ITEM = "list_item"
 TABLE_ROW = "table_row"  # one row of a data table, its cells joined by " | "
 CAPTION = "caption"  # an image caption: removed by cleaning, never body text
-BLOCK_KINDS = (PARAGRAPH, HEADING, LIST_ITEM, TABLE_ROW, CAPTION)
+QR_LABEL = "qr_label"  # the label beside a QR code (an app or account to follow): page furniture, removed
+BLOCK_KINDS = (PARAGRAPH, HEADING, LIST_ITEM, TABLE_ROW, CAPTION, QR_LABEL)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import lxml.etree
 import lxml.html
 
-from parsers.records import CAPTION, HEADING, LIST_ITEM, PARAGRAPH, TABLE_ROW, Block
+from parsers.records import CAPTION, HEADING, LIST_ITEM, PARAGRAPH, QR_LABEL, TABLE_ROW, Block
 
-WHITESPACE = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
+WHITESPACE = re.compile(r"[\s\u3000\u00a0\u200b\ufeff\ufffd]+")  # U+FFFD: a character the encoding lost
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 # Elements that start a new line of text in a page.
 DOM_BLOCK_TAGS = frozenset(
@@ -55,6 +55,7 @@ class PageHints:
     emphasised: frozenset[str] = frozenset()
     captions: frozenset[str] = frozenset()
     links: frozenset[str] = frozenset()
+    qr_labels: frozenset[str] = frozenset()  # text beside a QR code: 证券时报APP, 微信公众号
 
 
 # Words of a photo credit or caption: 图为…, …摄, …供图, 资料图, 视频截图, agency names.
@@ -70,6 +71,13 @@ def _is_centred(element: lxml.html.HtmlElement) -> bool:
         or element.get("align", "").lower() == "center"
         or bool(CENTRED_STYLE.search(element.get("style", "")))
     )
+
+
+def _is_bold(element: lxml.html.HtmlElement, text: str) -> bool:
+    """All of the element's text sits inside <strong>/<b>."""
+    outer = element.xpath(".//*[self::strong or self::b][not(ancestor::strong or ancestor::b)]")
+    bold = "".join(b.text_content() for b in outer)
+    return bool(text) and WHITESPACE.sub("", bold) == WHITESPACE.sub("", text)
 
 
 def _beside_image(img: lxml.html.HtmlElement) -> str | None:
@@ -90,7 +98,8 @@ def _beside_image(img: lxml.html.HtmlElement) -> str | None:
         if following is None or not isinstance(following.tag, str) or following.xpath(".//img"):
             return None
         text = normalize(following.text_content())
-        evidence = CREDIT_WORDS.search(text) or _is_centred(following)
+        # centred is a caption's setting, but a centred line set wholly in bold is a title over what follows
+        evidence = CREDIT_WORDS.search(text) or (_is_centred(following) and not _is_bold(following, text))
     return text if evidence and 0 < len(text) <= MAX_CAPTION_CHARS and not _is_numbered(text) else None
 
 
@@ -114,16 +123,51 @@ def page_hints(root: lxml.html.HtmlElement) -> PageHints:
             captions.add(text)
         elif len(text) <= MAX_MARKED_HEADING:
             emphasised.add(text)
+    qr_labels: set[str] = set()
     for img in root.iter("img"):
         caption = _beside_image(img)
         if caption:
-            captions.add(caption)
+            (qr_labels if _is_qr_code(img) else captions).add(caption)
     links = {text for a in root.iter("a") if 0 < len(text := normalize(a.text_content())) <= 2 * MAX_LINK_TEXT}
-    return PageHints(frozenset(emphasised), frozenset(captions), frozenset(links))
+    return PageHints(frozenset(emphasised), frozenset(captions), frozenset(links), frozenset(qr_labels))
+
+
+# A QR code's image by its file, alt or class name: ewm/erweima (二维码 in pinyin), qrcode, 二维码.
+QR_CODE = re.compile(r"ewm|erweima|qr_?code|qr[-_.]|二维码", re.I)
+
+
+def _is_qr_code(img: lxml.html.HtmlElement) -> bool:
+    parent = img.getparent()
+    names = " ".join(
+        (
+            img.get("src", ""),
+            img.get("alt", ""),
+            img.get("class", ""),
+            parent.get("class", "") if parent is not None else "",
+        )
+    )
+    return bool(QR_CODE.search(names))
 
 
 LINK_SEPARATORS = re.compile(r"[\s|｜/·•]+")
 MIN_LINK_SHARE = 0.7  # a line whose text is mostly link texts is a menu or a link list
+
+
+# The date (and time) a list prints beside each linked title: 标题 2018-03-02 08:58:39, (2024-01-07) 标题.
+LIST_STAMP = re.compile(
+    r"[(（\[]?(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?[)）\]]?"
+)
+
+
+def is_link_line(text: str, hints: PageHints) -> bool:
+    """A line that is one of the page's links, alone or with the date a list prints beside it."""
+    if text in hints.links:
+        return True
+    stamp = LIST_STAMP.search(text)
+    if stamp is None or not (stamp.start() == 0 or stamp.end() == len(text)):
+        return False
+    rest = normalize(text[: stamp.start()] + text[stamp.end() :])
+    return bool(rest) and rest in hints.links
 
 
 def link_count(text: str, hints: PageHints) -> int:
@@ -136,6 +180,8 @@ def link_count(text: str, hints: PageHints) -> int:
 
 
 def _marked_kind(text: str, hints: PageHints, *, bold: bool = False) -> str:
+    if text in hints.qr_labels:
+        return QR_LABEL
     if text in hints.captions:
         return CAPTION
     if (
@@ -179,9 +225,11 @@ def dom_blocks(
         parts.clear()
         if text:
             kind = kinds[-1]
-            if kind == PARAGRAPH or (kind == HEADING and text in hints.captions):
+            if text in hints.qr_labels:
+                kind = QR_LABEL  # whatever element holds it (a list item of a follow-us box)
+            elif kind == PARAGRAPH or (kind == HEADING and text in hints.captions):
                 kind = _marked_kind(text, hints, bold=bold_only[0])
-            blocks.append(Block(text, kind, text in hints.links, link_count(text, hints)))
+            blocks.append(Block(text, kind, is_link_line(text, hints), link_count(text, hints)))
         bold_only[0] = True
 
     def add(text: str | None, bold: bool) -> None:
@@ -253,13 +301,15 @@ def _lines(node: lxml.etree._Element, kind: str, hints: PageHints) -> list[Block
         text = normalize(line)
         if not text:
             continue
-        if text in hints.captions:
+        if text in hints.qr_labels:
+            marked = QR_LABEL
+        elif text in hints.captions:
             marked = CAPTION
         elif kind == PARAGRAPH:
             marked = _marked_kind(text, hints)
         else:
             marked = kind
-        out.append(Block(text, marked, text in hints.links, link_count(text, hints)))
+        out.append(Block(text, marked, is_link_line(text, hints), link_count(text, hints)))
     return out
 
 
