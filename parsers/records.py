@@ -8,7 +8,9 @@ from datetime import date
 
 # Bump when parsing changes what comes out for the same input: documents parsed by an older
 # version are parsed again on the next run even if their bytes did not change.
-PARSER_VERSION = "4"  # 2: structure from the DOM (block kinds), removals need evidence; 3: + statistics tables, domain vocabulary  # 4: repeated questions kept, reasons of sidebars, comment boxes, dated link lists, QR labels; <meta> date first
+# 2: structure from the DOM (block kinds), removals need evidence; 3: statistics tables, the domain vocabulary;
+# 4: repeated questions kept, reasons of sidebars, comment boxes, dated link lists, QR labels; <meta> date first
+PARSER_VERSION = "4"
 
 
 def stable_id(*parts: object) -> str:
