@@ -41,18 +41,8 @@ KNOWN_BODY_SELECTORS = (
 )
 # Containers of CMSs that hold the article and nothing else (government CMSs, WeChat): trusted without a
 # second opinion from trafilatura. Generic class names (.article-content …) are checked against it.
-TRUSTED_SELECTORS = frozenset(
-    (
-        "#zoom",
-        ".TRS_Editor",
-        "#UCAP-CONTENT",
-        ".TRS_UEDITOR",
-        "#con_con",
-        ".pages_content",
-        "#js_content",
-        ".Custom_UnionStyle",
-    )
-)
+GENERIC_BODY_SELECTORS = frozenset((".article-content", ".content-text", "#ArticleContent"))
+TRUSTED_SELECTORS = frozenset(KNOWN_BODY_SELECTORS) - GENERIC_BODY_SELECTORS
 MIN_BODY_CHARS = 80  # a container with less text than this is an empty template slot
 AGREEMENT = 0.5  # trafilatura finding this share of a container's text there: the container is the article
 MIN_FOUND_IN_CONTAINER = 200  # less than this found in a container: trafilatura missed the article

@@ -442,44 +442,8 @@ class WebClient:
         self, url: str, data: Mapping[str, str], *, allowed: Callable[[str], bool], accept: str = "any"
     ) -> FetchResult:
         """POST a form (Hanweb's dataproxy.jsp) politely: robots, the host's pacing, retries, the request's
-        deadline; no redirects."""
-        canonical = canonical_url(url)
-        deadline = self.deadline_for(url)
-        retries = 0
-        while True:
-            try:
-                rules = self.robots(url)
-                if rules.unreachable is not None:
-                    failed = rules.unreachable
-                    raise _Stop(failed.outcome, f"robots.txt unreachable: {failed.error}", failed.status)
-                if not rules.allows(url, self.settings.user_agent):
-                    raise _Stop("robots_blocked", f"disallowed by robots.txt: {url}")
-                self._bucket(url).acquire()
-                self._check_stop()
-                with WATCHDOG.watch(deadline) as watch, self._in_flight(watch):
-                    response = self._send(url, {}, watch, form=data)
-                    with response:
-                        if response.is_redirect:
-                            raise _Stop("3xx", "a form post was redirected", response.status_code)
-                        result = self._read(
-                            response, url, canonical, url, accept, self.settings.max_bytes, retries, watch
-                        )
-                return unless_challenge(result)
-            except _Stop as stop:
-                requested = stop.outcome not in ("robots_blocked", "stopped")
-                return FetchResult(
-                    url, canonical, stop.outcome, stop.status, error=stop.error, retries=retries, requested=requested
-                )
-            except _Retry as retry:
-                delay = self.settings.backoff_seconds * 2**retries if retry.delay is None else retry.delay
-                if retries >= self.settings.max_retries or delay > self.settings.max_retry_after:
-                    error = retry.error if retries == 0 else f"{retry.error} (after {retries} retries)"
-                    return FetchResult(url, canonical, retry.outcome, retry.status, error=error, retries=retries)
-                if self._stopped.wait(delay):
-                    return FetchResult(
-                        url, canonical, "stopped", error=f"not fetched: {self._stop_reason}", requested=False
-                    )
-                retries += 1
+        deadline, as a GET; a redirect of a form is not followed."""
+        return unless_challenge(self._get(url, allowed=allowed, accept=accept, form=data))
 
     def _get(
         self,
@@ -490,6 +454,7 @@ class WebClient:
         check_robots: bool = True,
         accept: str = "html",
         max_bytes: int | None = None,
+        form: Mapping[str, str] | None = None,
     ) -> FetchResult:
         canonical = canonical_url(url)
         deadline = self.deadline_for(url)
@@ -507,6 +472,7 @@ class WebClient:
                     max_bytes=max_bytes or self.settings.max_bytes,
                     retries=retries,
                     deadline=deadline,
+                    form=form,
                 )
             except _Stop as stop:
                 if self._stopped.is_set() and stop.outcome != "200":
@@ -555,8 +521,10 @@ class WebClient:
         max_bytes: int,
         retries: int,
         deadline: float,
+        form: Mapping[str, str] | None = None,
     ) -> FetchResult:
-        """One try at a URL, following its redirects hop by hop; each request has its own deadline."""
+        """One try at a URL (a GET, or a POST of `form`), following a GET's redirects hop by hop; each request
+        has its own deadline."""
         target, chain, hop = url, [url], 0
         walls: set[str] = set()  # URLs a cookie wall sent back to, once each
         while True:
@@ -570,8 +538,10 @@ class WebClient:
             self._bucket(target).acquire()
             self._check_stop()
             with WATCHDOG.watch(deadline) as watch, self._in_flight(watch):
-                response = self._send(target, headers, watch)
+                response = self._send(target, headers, watch, form=form)
                 with response:
+                    if response.is_redirect and form is not None:
+                        raise _Stop("3xx", "a form post was redirected", response.status_code)
                     if not response.is_redirect:
                         return self._read(response, url, canonical, target, accept, max_bytes, retries, watch)
                     hop += 1
