@@ -139,10 +139,13 @@ def normalize_line(line: str) -> str:
     return WHITESPACE.sub(" ", line).strip()
 
 
+# All but letters and digits: \w is exactly str.isalnum() plus "_" (re docs); one regex pass, not a loop per character.
+NOT_ALNUM = re.compile(r"[\W_]+")
+
+
 def match_key(text: str) -> str:
     """Text reduced for matching and hashing: NFKC, no whitespace, no punctuation."""
-    folded = unicodedata.normalize("NFKC", text)
-    return "".join(ch for ch in folded if ch.isalnum())
+    return NOT_ALNUM.sub("", unicodedata.normalize("NFKC", text))
 
 
 def is_complete(line: str) -> bool:
