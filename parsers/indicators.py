@@ -17,7 +17,7 @@ from functools import cache
 
 import cn2an
 
-from parsers.metrics import MetricRule, code_metric, default_rules, rules_by_unit
+from parsers.metrics import MetricRule, canonical, code_metric, default_rules, rules_by_unit
 from parsers.records import Indicator, Paragraph, stable_id
 from parsers.regions import CITY, COUNTY, NATIONAL, Place, PlaceMention, find_places, place_at, place_by_name
 from parsers.script import to_simplified
@@ -28,7 +28,7 @@ EXACT, OVER, APPROX, UNDER = "exact", "over", "approx", "under"
 # Measure words, longest first so 人次 wins over 人 and 个工作日 over 个.
 UNITS = sorted(
     """
-    个工作日 个百分点 百分点 个月 平方米 平方公里 公里 千米 人次 场次 户次 家次 批次 架次 课时 小时 分钟
+    个工作日 个百分点 百分点 个月 周岁 平方米 平方公里 公里 千米 人次 场次 户次 家次 批次 架次 课时 小时 分钟
     个 家 人 名 位 元 项 次 场 件 笔 吨 单 亩 所 座 处 户 套 期 条 轮 起 篇 块 种 批 届 支 本 台 辆 张 份
     例 床 间 部 册 首 幅 门 节 对 秒 天 周 年 倍 岁 具 冢 % ％
     """.split(),
@@ -112,7 +112,7 @@ SESSION_ORDINAL_AFTER = re.compile(r"^[\u4e00-\u9fff]{0,4}(?:常委会|委员会
 # 60岁以上老年人口, 80岁及以上老人: an age band that names a group, not a measured age (30岁以上, stays one).
 AGE_BAND_AFTER = re.compile(r"^(?:及|或)?(?:以上|以下)?[的]?[\u4e00-\u9fff]")
 PEOPLE_BEFORE = re.compile(r"人口|老人|老年人|人数|群众|居民|人员|儿童|志愿者|会员|职工")
-UNIT_ALIASES = {"％": "%", "个百分点": "百分点"}
+UNIT_ALIASES = {"％": "%", "个百分点": "百分点", "周岁": "岁"}
 LIST_COUNT_UNITS = frozenset({"个", "种", "项", "类", "条", "大", "方面"})
 LIST_SEPARATOR = re.compile(r"[、,，]")
 COUNTED_NOUN_AFTER = re.compile(r"^(?:大|部门|个?(?:城市|省份|地市|县|区|镇|村|社区|街道|单位|国家|地区))")
@@ -144,6 +144,15 @@ TARGET_BEFORE = re.compile(r"力争|争取|目标|预计|计划|规划|将达到
 TARGET_YEAR = re.compile(r"(?:到|至)((?:19|20)\d\d)年")
 GENERIC_MONEY = re.compile(r"(?:发放|支出|投入|下拨|拨付)?(?:救助|补助|保障)?(?:资金|金|款|经费)")
 PROGRAMME_VERB = re.compile(r"^(?:实施|开展|发放|办理|纳入|落实)")
+SCOPE = re.compile(r"城乡|城市|城镇|农村|乡村")
+HEADING_NUMBER = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|\d+[、.．])\s*")
+MAX_TOPIC_CHARS = 10
+TOPIC_STOP = re.compile(r"[，,。；;！!？?\d]")
+# 城市低保方面，… / 特困供养：…: the lead of a sentence names what its bare figures count
+TOPIC_LEAD = re.compile(r"^\s*([^，,。；;：:\d]{2,12}?)(?:方面|工作|情况)?[：:，,]")
+# a verb phrase after a figure (纳入救助范围, 享受补贴) counts the thing named just before
+JOINABLE = re.compile(r"^(?:纳入|享受|领取|获得|涉及|覆盖|救助|保障|帮扶|资助|受助)")
+FIGURE_TAIL = re.compile(r"([^，,。；;、：:（）()]{2,24}?)(?=[\d，,。；;、]|$)")
 ADDED = re.compile(r"新增|新建|新设立?|新成立|新培育|新认定|新登记|新招录|新开办|新改建|新备案")
 PEOPLE_WINDOW = 20  # a scaled figure with no unit counts people when people were named just before it
 MAX_METRIC_CHARS = 24
@@ -340,7 +349,7 @@ def _figure_from_match(sentence: str, match: re.Match[str]) -> Figure | None:
     if unit in DURATION_UNITS and after.startswith(("来", "以来")):  # 近3年来: a period, not a duration measured
         return None
     if (
-        unit == "岁"
+        unit in ("岁", "周岁")
         and AGE_BAND_AFTER.match(sentence[end:])
         and (tail in ("以上", "以下") or sentence[end : end + 3].startswith(("及以", "或以")))
     ):
@@ -385,7 +394,7 @@ def _ranges(sentence: str) -> Iterator[Figure]:
     (25至29岁) and spans of years are not figures."""
     for match in RANGE.finditer(sentence):
         unit = UNIT_ALIASES.get(match["unit"], match["unit"])
-        if unit in ("岁", "年") or _inside_book_title(sentence, match.start()):
+        if unit in ("岁", "周岁", "年") or _inside_book_title(sentence, match.start()):
             continue
         if match.start() and (sentence[match.start() - 1].isdigit() or sentence[match.start() - 1] in ".．"):
             continue
@@ -630,7 +639,10 @@ def find_indicators(
     vocabulary = rules_by_unit(default_rules() if rules is None else rules)
     article_place = place_by_name(region) if region else None
     found: list[Indicator] = []
+    heading: str | None = None  # the short heading above the paragraph, when it names a quantity's parent
     for paragraph in paragraphs:
+        if not paragraph.paragraph_id and paragraph.section_id is not None:
+            heading = heading_topic(paragraph.text)
         before_by_unit: dict[str, str] = {}  # metric of each unit in the sentence before
         this_by_unit: dict[str, str] = {}
         for _, printed in split_sentences(paragraph.text):
@@ -644,6 +656,7 @@ def find_indicators(
                 continue
             ctx = sentence_context(sentence, until=figures[-1].start)
             respective = respective_places(ctx, figures)
+            coded_phrases: tuple[str, ...] = ()
             for n, figure in enumerate(figures):
                 shared = previous_metric
                 adjacent = n > 0 and figures[n - 1].end == figure.start  # 3167户8112人: one thing counted twice
@@ -655,7 +668,16 @@ def find_indicators(
                     metric = inherited[figure.unit]
                 before_by_unit.setdefault(figure.unit, metric)
                 this_by_unit[figure.unit] = metric
-                code = _code(sentence, figure, figures[n - 1] if n else None, metric, vocabulary)
+                code, phrase = _code(
+                    sentence,
+                    figure,
+                    figures[n - 1] if n else None,
+                    metric,
+                    vocabulary,
+                    CodeContext(heading, coded_phrases or ((previous_metric,) if n and previous_metric else ())),
+                )
+                if code is not None:
+                    coded_phrases = (phrase, *coded_phrases[:2])
                 if code is None and figure.unit == "元" and GENERIC_MONEY.fullmatch(metric):
                     # 实施临时救助24户77人,发放救助资金15.2万元: the money of the programme just named
                     named = next((m for u, m in reversed(this_by_unit.items()) if u != "元"), None)
@@ -705,16 +727,89 @@ VALUE_KIND, TARGET_KIND, RANGE_KIND = "value", "target", "range"
 
 
 def _code(
-    sentence: str, figure: Figure, previous: Figure | None, metric: str, vocabulary: dict[str, tuple[MetricRule, ...]]
-) -> str | None:
-    """The metric's code. A figure of what was added (新增/新建…养老床位) is looked up as 新增<thing>: a count of
-    new beds is not the stock of beds, and only a rule written for additions gives it a code."""
+    sentence: str,
+    figure: Figure,
+    previous: Figure | None,
+    metric: str,
+    vocabulary: dict[str, tuple[MetricRule, ...]],
+    context: CodeContext | None = None,
+) -> tuple[str | None, str]:
+    """The metric's code and the phrase that gave it.
+
+    A figure of what was added (新增/新建…养老床位) is looked up as 新增<thing>: a count of new beds is not the
+    stock of beds, and only a rule written for additions gives it a code. Otherwise the phrase as worded is tried
+    with the context that decides which quantity it is (see `code_candidates`)."""
     before = sentence[_clause_start(sentence, figure.start, previous) : figure.start]
     added = max(ADDED.finditer(before), key=lambda m: m.start(), default=None)  # the last one before the figure
-    if added is None:
-        return code_metric(metric, figure.unit, vocabulary)
-    thing = _trim_metric(before[added.end() :]) or _noun_after(sentence, figure)
-    return code_metric("新增" + thing, figure.unit, vocabulary)
+    if added is not None:
+        thing = _trim_metric(before[added.end() :]) or _noun_after(sentence, figure)
+        return code_metric("新增" + thing, figure.unit, vocabulary), metric
+    for phrase in code_candidates(sentence, figure, before, metric, context or CodeContext()):
+        code = code_metric(phrase, figure.unit, vocabulary)
+        if code is not None:
+            return code, phrase
+    return None, metric
+
+
+@dataclass(frozen=True, slots=True)
+class CodeContext:
+    """What around a figure can decide its quantity: the heading above it and the thing counted just before."""
+
+    heading: str | None = None  # a short heading (城市低保) above the paragraph
+    previous_phrases: tuple[str, ...] = ()  # the phrases that coded figures before it in the sentence, nearest first
+
+
+def heading_topic(text: str) -> str | None:
+    """A heading short enough to name a quantity's parent (一、城市低保 -> 城市低保), else None."""
+    topic = HEADING_NUMBER.sub("", text).strip(" ：:。")
+    if not topic or len(topic) > MAX_TOPIC_CHARS or TOPIC_STOP.search(topic):
+        return None
+    return topic
+
+
+def code_candidates(sentence: str, figure: Figure, before: str, metric: str, context: CodeContext) -> list[str]:
+    """Phrases to look a figure up with, most specific first.
+
+    The 城市/农村/城乡 named before the figure (in its sentence, else in the heading above) scopes a bare
+    phrase (纳入低保812户 after 城市…); the clause's own words stand when the words after the figure are a verb
+    phrase (事实无人抚养儿童1580名纳入保障范围); a phrase that names only a part (床位, 集中供养, 基本生活费)
+    takes the thing counted just before it in the sentence, the sentence's lead (城市低保方面，…) or the heading.
+    """
+    own = _trim_metric(before)
+    bases = [metric] if not own or own == metric or len(own) < 2 else [metric, own]
+    parts = PARTS_OF_BEFORE.match(sentence) is not None  # 其中…: parts of a total, not the total's scope
+    heading = None if parts else context.heading
+    scope = None
+    if not SCOPE.search(metric):
+        scopes = SCOPE.findall(sentence, 0, figure.start)
+        scope = scopes[-1] if scopes else None
+        if scope is None and heading:
+            in_heading = SCOPE.search(heading)
+            scope = in_heading.group() if in_heading else None
+    found: list[str] = []
+    for base in bases:
+        if scope:
+            found.append(scope + canonical(base))
+        found.append(base)
+    parents = list(context.previous_phrases)
+    lead = TOPIC_LEAD.match(sentence)
+    if lead and lead.end() <= figure.start:
+        parents.append(_trim_metric(lead.group(1)))
+    if heading:
+        parents.append(heading)
+    for parent in parents:
+        if not parent or parent in metric:
+            continue
+        found.append(parent + metric)
+        if scope and not SCOPE.search(parent):
+            found.append(scope + parent + metric)
+    if not metric or JOINABLE.match(metric):
+        if context.previous_phrases:
+            found.append(context.previous_phrases[0])  # 低保边缘家庭1.2万户、3.1万人纳入救助范围
+        tail = FIGURE_TAIL.match(sentence, figure.end)
+        if tail:
+            found.append(tail.group(1))  # 为8.6万名80周岁以上老年人发放高龄津贴
+    return found
 
 
 def _target_or_value(sentence: str, figure: Figure, published: date | None) -> str:

@@ -68,6 +68,42 @@ def parse_rules(toml_text: str) -> tuple[MetricRule, ...]:
     return tuple(rules)
 
 
+@dataclass(frozen=True, slots=True)
+class Rewrite:
+    """One normalisation of a metric phrase (最低生活保障 -> 低保, a leading 累计发放 dropped)."""
+
+    pattern: re.Pattern[str]
+    replace: str
+
+
+def parse_rewrites(toml_text: str) -> tuple[Rewrite, ...]:
+    """The `[[rewrite]]` entries of a vocabulary file, applied in order by `canonical`."""
+    data = tomllib.loads(toml_text)
+    rewrites = []
+    for i, entry in enumerate(data.get("rewrite", [])):
+        try:
+            rewrites.append(Rewrite(re.compile(entry["pattern"]), str(entry.get("replace", ""))))
+        except (KeyError, TypeError, re.error) as exc:
+            raise ValueError(f"rewrite entry {i}: missing or bad field: {exc}") from exc
+    return tuple(rewrites)
+
+
+@cache
+def default_rewrites() -> tuple[Rewrite, ...]:
+    return parse_rewrites(resources.files("parsers").joinpath("data/metrics.toml").read_text(encoding="utf-8"))
+
+
+@cache
+def canonical(metric: str) -> str:
+    """The metric phrase in the vocabulary's own wording: issuers' synonyms and filler verbs rewritten."""
+    previous = None
+    while previous != metric:
+        previous = metric
+        for rewrite in default_rewrites():
+            metric = rewrite.pattern.sub(rewrite.replace, metric)
+    return metric
+
+
 @cache
 def default_rules() -> tuple[MetricRule, ...]:
     """The vocabulary shipped with civic-ingest."""
@@ -81,8 +117,19 @@ def rules_by_unit(rules: Sequence[MetricRule]) -> dict[str, tuple[MetricRule, ..
 
 
 def code_metric(metric: str, unit: str, rules: dict[str, tuple[MetricRule, ...]]) -> str | None:
-    """The first rule's code that this metric phrase and unit match, or None."""
-    return next((r.code for r in rules.get(unit, ()) if r.matches(metric, unit)), None)
+    """The first rule's code that this metric phrase (as printed, else in canonical wording) and unit match."""
+    candidates = rules.get(unit, ())
+    if not candidates:
+        return None
+    found = next((r.code for r in candidates if r.matches(metric, unit)), None)
+    if found is None:
+        normal = canonical(metric)
+        if normal != metric:  # a rule's `none` terms still apply to the phrase as printed
+            found = next(
+                (r.code for r in candidates if r.matches(normal, unit) and not any(t in metric for t in r.none_terms)),
+                None,
+            )
+    return found
 
 
 def code_topics(rules: Sequence[MetricRule]) -> dict[str, str]:
