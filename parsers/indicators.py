@@ -739,6 +739,8 @@ def _code(
     A figure of what was added (新增/新建…养老床位) is looked up as 新增<thing>: a count of new beds is not the
     stock of beds, and only a rule written for additions gives it a code. Otherwise the phrase as worded is tried
     with the context that decides which quantity it is (see `code_candidates`)."""
+    if figure.unit not in vocabulary:
+        return None, metric
     before = sentence[_clause_start(sentence, figure.start, previous) : figure.start]
     added = max(ADDED.finditer(before), key=lambda m: m.start(), default=None)  # the last one before the figure
     if added is not None:
@@ -767,7 +769,7 @@ def heading_topic(text: str) -> str | None:
     return topic
 
 
-def code_candidates(sentence: str, figure: Figure, before: str, metric: str, context: CodeContext) -> list[str]:
+def code_candidates(sentence: str, figure: Figure, before: str, metric: str, context: CodeContext) -> Iterator[str]:
     """Phrases to look a figure up with, most specific first.
 
     The 城市/农村/城乡 named before the figure (in its sentence, else in the heading above) scopes a bare
@@ -775,8 +777,6 @@ def code_candidates(sentence: str, figure: Figure, before: str, metric: str, con
     phrase (事实无人抚养儿童1580名纳入保障范围); a phrase that names only a part (床位, 集中供养, 基本生活费)
     takes the thing counted just before it in the sentence, the sentence's lead (城市低保方面，…) or the heading.
     """
-    own = _trim_metric(before)
-    bases = [metric] if not own or own == metric or len(own) < 2 else [metric, own]
     parts = PARTS_OF_BEFORE.match(sentence) is not None  # 其中…: parts of a total, not the total's scope
     heading = None if parts else context.heading
     scope = None
@@ -786,11 +786,14 @@ def code_candidates(sentence: str, figure: Figure, before: str, metric: str, con
         if scope is None and heading:
             in_heading = SCOPE.search(heading)
             scope = in_heading.group() if in_heading else None
-    found: list[str] = []
-    for base in bases:
+    if scope:
+        yield scope + canonical(metric)
+    yield metric
+    own = _trim_metric(before)
+    if len(own) >= 2 and own != metric:
         if scope:
-            found.append(scope + canonical(base))
-        found.append(base)
+            yield scope + canonical(own)
+        yield own
     parents = list(context.previous_phrases)
     lead = TOPIC_LEAD.match(sentence)
     if lead and lead.end() <= figure.start:
@@ -800,16 +803,15 @@ def code_candidates(sentence: str, figure: Figure, before: str, metric: str, con
     for parent in parents:
         if not parent or parent in metric:
             continue
-        found.append(parent + metric)
+        yield parent + metric
         if scope and not SCOPE.search(parent):
-            found.append(scope + parent + metric)
+            yield scope + parent + metric
     if not metric or JOINABLE.match(metric):
         if context.previous_phrases:
-            found.append(context.previous_phrases[0])  # 低保边缘家庭1.2万户、3.1万人纳入救助范围
+            yield context.previous_phrases[0]  # 低保边缘家庭1.2万户、3.1万人纳入救助范围
         tail = FIGURE_TAIL.match(sentence, figure.end)
         if tail:
-            found.append(tail.group(1))  # 为8.6万名80周岁以上老年人发放高龄津贴
-    return found
+            yield tail.group(1)  # 为8.6万名80周岁以上老年人发放高龄津贴
 
 
 def _target_or_value(sentence: str, figure: Figure, published: date | None) -> str:

@@ -112,8 +112,29 @@ def default_rules() -> tuple[MetricRule, ...]:
 
 def rules_by_unit(rules: Sequence[MetricRule]) -> dict[str, tuple[MetricRule, ...]]:
     """unit -> the rules that can apply to it, in order (most figures are checked against a handful)."""
+    return _rules_by_unit(tuple(rules))
+
+
+@cache
+def _rules_by_unit(rules: tuple[MetricRule, ...]) -> dict[str, tuple[MetricRule, ...]]:
     units = {u for r in rules for u in r.units}
     return {u: tuple(r for r in rules if u in r.units) for u in units}
+
+
+_UNIONS: dict[int, tuple[tuple[MetricRule, ...], re.Pattern[str]]] = {}  # by id of a unit's rules (kept alive)
+MAX_UNIONS = 256
+
+
+def _union(rules: tuple[MetricRule, ...]) -> re.Pattern[str]:
+    """One pattern matching whatever any of these rules' patterns matches: most phrases match none, and one
+    search tells so (the rules are then tried in order only for the phrases that match some rule)."""
+    known = _UNIONS.get(id(rules))
+    if known is None or known[0] is not rules:
+        if len(_UNIONS) > MAX_UNIONS:
+            _UNIONS.clear()
+        known = (rules, re.compile("|".join(f"(?:{r.pattern.pattern})" for r in rules)))
+        _UNIONS[id(rules)] = known
+    return known[1]
 
 
 def code_metric(metric: str, unit: str, rules: dict[str, tuple[MetricRule, ...]]) -> str | None:
@@ -121,9 +142,14 @@ def code_metric(metric: str, unit: str, rules: dict[str, tuple[MetricRule, ...]]
     candidates = rules.get(unit, ())
     if not candidates:
         return None
-    found = next((r.code for r in candidates if r.matches(metric, unit)), None)
+    union = _union(candidates)
+    found = None
+    if union.search(metric):
+        found = next((r.code for r in candidates if r.matches(metric, unit)), None)
     if found is None:
         normal = canonical(metric)
+        if normal == metric or not union.search(normal):
+            return None
         if normal != metric:  # a rule's `none` terms still apply to the phrase as printed
             found = next(
                 (r.code for r in candidates if r.matches(normal, unit) and not any(t in metric for t in r.none_terms)),
