@@ -30,7 +30,7 @@ UNITS = sorted(
     """
     个工作日 个百分点 百分点 个月 周岁 平方米 平方公里 公里 千米 人次 场次 户次 家次 批次 架次 课时 小时 分钟
     个 家 人 名 位 元 项 次 场 件 笔 吨 单 亩 所 座 处 户 套 期 条 轮 起 篇 块 种 批 届 支 本 台 辆 张 份
-    例 床 间 部 册 首 幅 门 节 对 秒 天 周 年 倍 岁 具 冢 % ％
+    例 床 间 部 册 首 幅 门 节 对 秒 天 周 年 倍 岁 具 冢 % ％ ‰
     """.split(),
     key=len,
     reverse=True,
@@ -124,6 +124,7 @@ MAX_QUOTED_NAME = 16  # a quoted span this short is a name or slogan (“百社�
 # --- context --------------------------------------------------------------------------------------
 SENTENCE_END = re.compile(r"(?<=[。！？!?])[”’\"」』)）]*")
 CLAUSE_SPLIT = re.compile(r"[,，、;；:：。！？!?()（）]")
+LIST_CLAUSE_SPLIT = re.compile(r"[,，;；:：。！？!?]")
 PEOPLE_NOUN = re.compile(
     r"^[^，,。；;]{0,6}(?:群众|居民|人员|人口|老人|儿童|学生|职工|志愿者|党员|会员|农民|家庭成员|村民|青年|妇女)"
 )
@@ -151,9 +152,9 @@ TOPIC_STOP = re.compile(r"[，,。；;！!？?\d]")
 # 城市低保方面，… / 特困供养：…: the lead of a sentence names what its bare figures count
 TOPIC_LEAD = re.compile(r"^\s*([^，,。；;：:\d]{2,12}?)(?:方面|工作|情况)?[：:，,]")
 # a verb phrase after a figure (纳入救助范围, 享受补贴) counts the thing named just before
-JOINABLE = re.compile(r"^(?:纳入|享受|领取|获得|涉及|覆盖|救助|保障|帮扶|资助|受助)")
+JOINABLE = re.compile(r"(?:纳入|享受|领取|获得|涉及|覆盖|救助|保障|帮扶|资助|受助|按月|按时|入住|在院)")
 FIGURE_TAIL = re.compile(r"([^，,。；;、：:（）()]{2,24}?)(?=[\d，,。；;、]|$)")
-ADDED = re.compile(r"新增|新建|新设立?|新成立|新培育|新认定|新登记|新招录|新开办|新改建|新备案")
+ADDED = re.compile(r"新增|新建|新设立?|新成立|新培育|新认定|新登记|新招录|新开办|新改建|新备案|新纳入")
 PEOPLE_WINDOW = 20  # a scaled figure with no unit counts people when people were named just before it
 MAX_METRIC_CHARS = 24
 # Divisions and households counted one after another (镇20515个、乡10172个): a metric of one character.
@@ -424,6 +425,11 @@ def _clause_start(sentence: str, pos: int, previous: Figure | None) -> int:
     return max(cut, previous.end) if previous and previous.end <= pos else cut
 
 
+def _list_start(sentence: str, pos: int) -> int:
+    """Where the clause holding a list (A20个、B300个) begins: the last comma, semicolon or colon before `pos`."""
+    return max((m.end() for m in LIST_CLAUSE_SPLIT.finditer(sentence, 0, pos)), default=0)
+
+
 def _trim_metric(text: str) -> str:
     text = text.strip(' “”"')
     previous = None
@@ -564,6 +570,16 @@ def respective_places(ctx: SentenceContext, figures: Sequence[Figure]) -> dict[i
     return {f.start: p for f, p in zip(after, places, strict=True)}
 
 
+def urban_and_rural(sentence: str, figures: Sequence[Figure]) -> dict[int, str]:
+    """城乡低保标准分别提高到每人每月820元和650元: the first figure is the 城市 one, the second the 农村 one."""
+    marker = sentence.find("分别")
+    subject = _trim_metric(sentence[_clause_start(sentence, marker, None) : marker])
+    after = [f for f in figures if f.start > marker]
+    if "城乡" not in subject or len(after) != 2 or after[0].unit != after[1].unit:
+        return {}
+    return {after[0].start: subject.replace("城乡", "城市"), after[1].start: subject.replace("城乡", "农村")}
+
+
 def find_period(ctx: SentenceContext, figure: Figure) -> str | None:
     """The time expression scoping the figure: the nearest one before it in the sentence.
 
@@ -656,6 +672,7 @@ def find_indicators(
                 continue
             ctx = sentence_context(sentence, until=figures[-1].start)
             respective = respective_places(ctx, figures)
+            respective_scopes = urban_and_rural(sentence, figures) if "分别" in sentence else {}
             coded_phrases: tuple[str, ...] = ()
             for n, figure in enumerate(figures):
                 shared = previous_metric
@@ -674,7 +691,11 @@ def find_indicators(
                     figures[n - 1] if n else None,
                     metric,
                     vocabulary,
-                    CodeContext(heading, coded_phrases or ((previous_metric,) if n and previous_metric else ())),
+                    CodeContext(
+                        heading,
+                        coded_phrases or ((previous_metric,) if n and previous_metric else ()),
+                        respective_scopes.get(figure.start),
+                    ),
                 )
                 if code is not None:
                     coded_phrases = (phrase, *coded_phrases[:2])
@@ -741,16 +762,53 @@ def _code(
     with the context that decides which quantity it is (see `code_candidates`)."""
     if figure.unit not in vocabulary:
         return None, metric
-    before = sentence[_clause_start(sentence, figure.start, previous) : figure.start]
+    clause_start = _clause_start(sentence, figure.start, previous)
+    before = sentence[clause_start : figure.start]
     added = max(ADDED.finditer(before), key=lambda m: m.start(), default=None)  # the last one before the figure
+    listed = before.startswith("、") or sentence[clause_start - 1 : clause_start] == "、"
+    if added is None and listed and ADDED.search(sentence, _list_start(sentence, figure.start), clause_start):
+        # 新建综合养老服务中心20个、老年助餐服务点300个: the verb before a list of figures governs all of them
+        thing = _trim_metric(before.lstrip("、")) or _noun_after(sentence, figure)
+        return code_metric("新增" + thing, figure.unit, vocabulary), metric
     if added is not None:
         thing = _trim_metric(before[added.end() :]) or _noun_after(sentence, figure)
         return code_metric("新增" + thing, figure.unit, vocabulary), metric
-    for phrase in code_candidates(sentence, figure, before, metric, context or CodeContext()):
-        code = code_metric(phrase, figure.unit, vocabulary)
-        if code is not None:
+    phrases = []
+    specific = specific_rules(vocabulary)
+    for phrase, parent in code_candidates(sentence, figure, before, metric, context or CodeContext()):
+        code = code_metric(phrase, figure.unit, specific)
+        # a joined phrase must owe its code to the figure's own words, not to the parent's alone:
+        # 查处非法社会组织27家，对156家未按规定参加年检的社会组织… is not 查处非法社会组织 again
+        if code is not None and not (parent and code_metric(parent, figure.unit, specific) == code):
             return code, phrase
-    return None, metric
+        if not parent:
+            phrases.append(phrase)
+    catch_alls = fallback_rules(vocabulary)
+    return next(((c, p) for p in phrases if (c := code_metric(p, figure.unit, catch_alls))), (None, metric))
+
+
+_SPLITS: dict[int, tuple[dict[str, tuple[MetricRule, ...]], ...]] = {}
+
+
+def _split(vocabulary: dict[str, tuple[MetricRule, ...]]) -> tuple[dict[str, tuple[MetricRule, ...]], ...]:
+    known = _SPLITS.get(id(vocabulary))
+    if known is None or known[0] is not vocabulary:
+        if len(_SPLITS) > 64:
+            _SPLITS.clear()
+        specific = {u: kept for u, rs in vocabulary.items() if (kept := tuple(r for r in rs if not r.fallback))}
+        catch_alls = {u: kept for u, rs in vocabulary.items() if (kept := tuple(r for r in rs if r.fallback))}
+        known = (vocabulary, specific, catch_alls)
+        _SPLITS[id(vocabulary)] = known
+    return known
+
+
+def specific_rules(vocabulary: dict[str, tuple[MetricRule, ...]]) -> dict[str, tuple[MetricRule, ...]]:
+    return _split(vocabulary)[1]
+
+
+def fallback_rules(vocabulary: dict[str, tuple[MetricRule, ...]]) -> dict[str, tuple[MetricRule, ...]]:
+    """The catch-all rules (投入资金, 受益人数): tried on every wording only once no specific rule fits."""
+    return _split(vocabulary)[2]
 
 
 @dataclass(frozen=True, slots=True)
@@ -759,6 +817,7 @@ class CodeContext:
 
     heading: str | None = None  # a short heading (城市低保) above the paragraph
     previous_phrases: tuple[str, ...] = ()  # the phrases that coded figures before it in the sentence, nearest first
+    respective: str | None = None  # 城乡X分别…: X of 城市 for the first figure, of 农村 for the second
 
 
 def heading_topic(text: str) -> str | None:
@@ -769,8 +828,10 @@ def heading_topic(text: str) -> str | None:
     return topic
 
 
-def code_candidates(sentence: str, figure: Figure, before: str, metric: str, context: CodeContext) -> Iterator[str]:
-    """Phrases to look a figure up with, most specific first.
+def code_candidates(
+    sentence: str, figure: Figure, before: str, metric: str, context: CodeContext
+) -> Iterator[tuple[str, str | None]]:
+    """Phrases to look a figure up with, most specific first, each with the parent it was joined to (or None).
 
     The 城市/农村/城乡 named before the figure (in its sentence, else in the heading above) scopes a bare
     phrase (纳入低保812户 after 城市…); the clause's own words stand when the words after the figure are a verb
@@ -787,31 +848,40 @@ def code_candidates(sentence: str, figure: Figure, before: str, metric: str, con
             in_heading = SCOPE.search(heading)
             scope = in_heading.group() if in_heading else None
     if scope:
-        yield scope + canonical(metric)
-    yield metric
-    own = _trim_metric(before)
-    if len(own) >= 2 and own != metric:
-        if scope:
-            yield scope + canonical(own)
-        yield own
-    parents = list(context.previous_phrases)
+        yield scope + canonical(metric), None
+    yield metric, None
+    verb_after = JOINABLE.match(sentence, figure.end) is not None
+    if verb_after and not before.endswith("的"):
+        own = _trim_metric(before)
+        if len(own) >= 2 and own != metric:
+            if scope:
+                yield scope + canonical(own), None
+            yield own, None
+    # (parent, whether it is a topic: a heading or a sentence's lead names what its bare figures count, while
+    # a thing counted before may be a different quantity than the words after it)
+    parents = [(p, False) for p in context.previous_phrases]
     lead = TOPIC_LEAD.match(sentence)
     if lead and lead.end() <= figure.start:
-        parents.append(_trim_metric(lead.group(1)))
+        parents.append((_trim_metric(lead.group(1)), True))
     if heading:
-        parents.append(heading)
-    for parent in parents:
+        parents.append((heading, True))
+    for parent, topic in parents:
+        parent = SCOPE.sub("", parent)  # the thing, without its 城市/农村: the figure's own scope decides
         if not parent or parent in metric:
             continue
-        yield parent + metric
-        if scope and not SCOPE.search(parent):
-            yield scope + parent + metric
-    if not metric or JOINABLE.match(metric):
+        if scope:
+            yield scope + parent + metric, None if topic else scope + parent
+        yield parent + metric, None if topic else parent
+    if context.respective:
+        yield context.respective, None  # 城乡低保标准分别提高到每人每月820元和650元
+    if scope is None and not parts and "低保" in metric:
+        yield "城乡" + canonical(metric), None  # a bare 低保户 with no 城市/农村 anywhere counts both
+    if not metric or JOINABLE.match(metric) or verb_after:
         if context.previous_phrases:
-            yield context.previous_phrases[0]  # 低保边缘家庭1.2万户、3.1万人纳入救助范围
+            yield context.previous_phrases[0], None  # 低保边缘家庭1.2万户、3.1万人纳入救助范围
         tail = FIGURE_TAIL.match(sentence, figure.end)
         if tail:
-            yield tail.group(1)  # 为8.6万名80周岁以上老年人发放高龄津贴
+            yield tail.group(1), None  # 为8.6万名80周岁以上老年人发放高龄津贴
 
 
 def _target_or_value(sentence: str, figure: Figure, published: date | None) -> str:

@@ -30,6 +30,7 @@ class MetricRule:
     pattern: re.Pattern[str]
     none_terms: tuple[str, ...] = ()
     topic: str = DEFAULT_TOPIC  # vocabulary group: assistance, elderly, children … (coverage by topic)
+    fallback: bool = False  # a catch-all (投入资金, 受益人数): tried only when no specific rule fits any wording
 
     def matches(self, metric: str, unit: str) -> bool:
         return (
@@ -61,6 +62,7 @@ def parse_rules(toml_text: str) -> tuple[MetricRule, ...]:
                     pattern=re.compile(entry["pattern"]),
                     none_terms=tuple(entry.get("none", ())),
                     topic=str(entry.get("topic", DEFAULT_TOPIC)),
+                    fallback=bool(entry.get("fallback", False)),
                 )
             )
         except (KeyError, TypeError, re.error) as exc:
@@ -110,9 +112,12 @@ def default_rules() -> tuple[MetricRule, ...]:
     return parse_rules(resources.files("parsers").joinpath("data/metrics.toml").read_text(encoding="utf-8"))
 
 
-def rules_by_unit(rules: Sequence[MetricRule]) -> dict[str, tuple[MetricRule, ...]]:
-    """unit -> the rules that can apply to it, in order (most figures are checked against a handful)."""
-    return _rules_by_unit(tuple(rules))
+def rules_by_unit(rules: Sequence[MetricRule], *, fallback: bool | None = None) -> dict[str, tuple[MetricRule, ...]]:
+    """unit -> the rules that can apply to it, in order (most figures are checked against a handful).
+
+    `fallback` False keeps only the specific rules, True only the catch-alls, None all of them."""
+    kept = tuple(r for r in rules if fallback is None or r.fallback == fallback)
+    return _rules_by_unit(kept)
 
 
 @cache
