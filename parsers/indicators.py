@@ -154,6 +154,11 @@ TOPIC_LEAD = re.compile(r"^\s*([^，,。；;：:\d]{2,12}?)(?:方面|工作|情�
 # a verb phrase after a figure (纳入救助范围, 享受补贴) counts the thing named just before
 JOINABLE = re.compile(r"(?:纳入|享受|领取|获得|涉及|覆盖|救助|保障|帮扶|资助|受助|按月|按时|入住|在院)")
 FIGURE_TAIL = re.compile(r"([^，,。；;、：:（）()]{2,24}?)(?=[\d，,。；;、]|$)")
+# words that name only a measure of some thing (资金, 人数, 床位): joined to the thing counted before them
+GENERIC_PART = re.compile(
+    r"^(?:累计|共计|全年|当年)?(?:支出|发放|使用|拨付)?(?:资金|经费|金额|人数|户数|人次|户次|对象|床位|床位数|标准|"
+    r"平均标准|保障标准|支出|总数|数量|保障|供养|集中供养|分散供养)?$"
+)
 ADDED = re.compile(r"新增|新建|新设立?|新成立|新培育|新认定|新登记|新招录|新开办|新改建|新备案|新纳入")
 PEOPLE_WINDOW = 20  # a scaled figure with no unit counts people when people were named just before it
 MAX_METRIC_CHARS = 24
@@ -779,7 +784,9 @@ def _code(
         code = code_metric(phrase, figure.unit, specific)
         # a joined phrase must owe its code to the figure's own words, not to the parent's alone:
         # 查处非法社会组织27家，对156家未按规定参加年检的社会组织… is not 查处非法社会组织 again
-        if code is not None and not (parent and code_metric(parent, figure.unit, specific) == code):
+        if code is not None and not (
+            parent and not GENERIC_PART.match(metric) and code_metric(parent, figure.unit, specific) == code
+        ):
             return code, phrase
         if not parent:
             phrases.append(phrase)
