@@ -146,6 +146,7 @@ TARGET_YEAR = re.compile(r"(?:到|至)((?:19|20)\d\d)年")
 GENERIC_MONEY = re.compile(r"(?:发放|支出|投入|下拨|拨付)?(?:救助|补助|保障)?(?:资金|金|款|经费)")
 PROGRAMME_VERB = re.compile(r"^(?:实施|开展|发放|办理|纳入|落实)")
 SCOPE = re.compile(r"城乡|城市|城镇|农村|乡村")
+TOTAL_MARK = re.compile(r"全(?:县|市|省|区|州|盟|旗|国)|合计|共计|总计|总数")
 HEADING_NUMBER = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|\d+[、.．])\s*")
 MAX_TOPIC_CHARS = 10
 TOPIC_STOP = re.compile(r"[，,。；;！!？?\d]")
@@ -849,7 +850,10 @@ def code_candidates(
     heading = None if parts else context.heading
     scope = None
     if not SCOPE.search(metric):
-        scopes = SCOPE.findall(sentence, 0, figure.start)
+        clause = _list_start(sentence, figure.start)
+        scopes = SCOPE.findall(sentence, clause, figure.start)
+        if not scopes and not TOTAL_MARK.search(sentence, clause, figure.start):
+            scopes = SCOPE.findall(sentence, 0, clause)  # 城市低保对象2.1万人，累计支出资金…: the scope goes on
         scope = scopes[-1] if scopes else None
         if scope is None and heading:
             in_heading = SCOPE.search(heading)
