@@ -155,6 +155,7 @@ TOPIC_LEAD = re.compile(r"^\s*([^，,。；;：:\d]{2,12}?)(?:方面|工作|情�
 # a verb phrase after a figure (纳入救助范围, 享受补贴) counts the thing named just before
 JOINABLE = re.compile(r"(?:纳入|享受|领取|获得|涉及|覆盖|救助|保障|帮扶|资助|受助|按月|按时|入住|在院)")
 FIGURE_TAIL = re.compile(r"([^，,。；;、：:（）()]{2,24}?)(?=[\d，,。；;、]|$)")
+MAX_VERB_PHRASE = 6  # 纳入救助范围: a verb phrase this short names no thing of its own
 # words that name only a measure of some thing (资金, 人数, 床位): joined to the thing counted before them
 GENERIC_PART = re.compile(
     r"^(?:累计|共计|全年|当年)?(?:支出|发放|使用|拨付)?(?:资金|经费|金额|人数|户数|人次|户次|对象|床位|床位数|标准|"
@@ -704,7 +705,7 @@ def find_indicators(
                     ),
                 )
                 if code is not None:
-                    coded_phrases = (phrase, *coded_phrases[:2])
+                    coded_phrases = (phrase,)
                 if code is None and figure.unit == "元" and GENERIC_MONEY.fullmatch(metric):
                     # 实施临时救助24户77人,发放救助资金15.2万元: the money of the programme just named
                     named = next((m for u, m in reversed(this_by_unit.items()) if u != "元"), None)
@@ -761,7 +762,7 @@ def _code(
     vocabulary: dict[str, tuple[MetricRule, ...]],
     context: CodeContext | None = None,
 ) -> tuple[str | None, str]:
-    """The metric's code and the phrase that gave it.
+    """The metric's code and the thing it counts (the phrase that gave the code, or the parent it was joined to).
 
     A figure of what was added (新增/新建…养老床位) is looked up as 新增<thing>: a count of new beds is not the
     stock of beds, and only a rule written for additions gives it a code. Otherwise the phrase as worded is tried
@@ -788,7 +789,7 @@ def _code(
         if code is not None and not (
             parent and not GENERIC_PART.match(metric) and code_metric(parent, figure.unit, specific) == code
         ):
-            return code, phrase
+            return code, parent or phrase
         if not parent:
             phrases.append(phrase)
     catch_alls = fallback_rules(vocabulary)
@@ -887,7 +888,7 @@ def code_candidates(
         yield context.respective, None  # 城乡低保标准分别提高到每人每月820元和650元
     if scope is None and not parts and "低保" in metric:
         yield "城乡" + canonical(metric), None  # a bare 低保户 with no 城市/农村 anywhere counts both
-    if not metric or JOINABLE.match(metric) or verb_after:
+    if not metric or (JOINABLE.match(metric) and len(metric) <= MAX_VERB_PHRASE) or verb_after:
         if context.previous_phrases:
             yield context.previous_phrases[0], None  # 低保边缘家庭1.2万户、3.1万人纳入救助范围
         tail = FIGURE_TAIL.match(sentence, figure.end)
