@@ -133,3 +133,22 @@ def test_a_change_and_an_addition_get_no_level_code() -> None:
 
 def test_an_age_band_is_not_a_figure() -> None:
     assert [raw for raw, _ in _codes("为8.6万名80周岁以上老年人发放高龄津贴1.2亿元。")] == ["8.6万名", "1.2亿元"]
+
+
+def test_scope_printed_after_the_quantity_or_as_a_bare_part() -> None:
+    assert _codes("1-9月，全市共发放城乡低保资金3.1亿元，其中城市1.2亿元、农村1.9亿元。") == [
+        ("3.1亿元", "dibao_spending"),
+        ("1.2亿元", "urban_dibao_spending"),
+        ("1.9亿元", "rural_dibao_spending"),
+    ]
+    assert _codes("全县特困人员救助供养标准城市每人每月975元、农村每人每月750元。") == [
+        ("975元", "urban_tekun_standard"),
+        ("750元", "rural_tekun_standard"),
+    ]
+
+
+def test_a_standard_raised_from_one_level_to_another_is_two_levels_of_it() -> None:
+    assert _codes("全区城镇低保标准由每人每月700元提高到750元。") == [
+        ("700元", "urban_dibao_standard"),
+        ("750元", "urban_dibao_standard"),
+    ]
