@@ -153,7 +153,10 @@ TOPIC_STOP = re.compile(r"[，,。；;！!？?\d]")
 # 城市低保方面，… / 特困供养：…: the lead of a sentence names what its bare figures count
 TOPIC_LEAD = re.compile(r"^\s*([^，,。；;：:\d]{2,12}?)(?:方面|工作|情况)?[：:，,]")
 # a verb phrase after a figure (纳入救助范围, 享受补贴) counts the thing named just before
-JOINABLE = re.compile(r"(?:纳入|享受|领取|获得|涉及|覆盖|救助|保障|帮扶|资助|受助|按月|按时|入住|在院|提高|提升|调整|增加|增至)")
+JOINABLE = re.compile(
+    r"(?:纳入|享受|领取|获得|涉及|覆盖|救助|保障|帮扶|资助|受助|按月|按时|入住|在院|"
+    r"(?:提高|提升|调整|增加|增长)(?:到|至|为)|增至)"  # 提高到750元 is a level; 提高50元 a change, never joined
+)
 FIGURE_TAIL = re.compile(r"([^，,。；;、：:（）()]{2,24}?)(?=[\d，,。；;、]|$)")
 MAX_VERB_PHRASE = 6  # 纳入救助范围: a verb phrase this short names no thing of its own
 # words that name only a measure of some thing (资金, 人数, 床位): joined to the thing counted before them

@@ -152,3 +152,12 @@ def test_a_standard_raised_from_one_level_to_another_is_two_levels_of_it() -> No
         ("700元", "urban_dibao_standard"),
         ("750元", "urban_dibao_standard"),
     ]
+
+
+def test_a_change_after_a_level_gets_no_code() -> None:
+    assert _codes("全年办理结婚登记3.2万对，增加5488对；城市低保标准每人每月780元，提高50元。") == [
+        ("3.2万对", "marriage_registrations"),
+        ("5488对", None),
+        ("780元", "urban_dibao_standard"),
+        ("50元", None),
+    ]
