@@ -162,7 +162,7 @@ MAX_VERB_PHRASE = 6  # 纳入救助范围: a verb phrase this short names no thi
 # words that name only a measure of some thing (资金, 人数, 床位): joined to the thing counted before them
 GENERIC_PART = re.compile(
     r"^(?:累计|共计|全年|当年)?(?:支出|发放|使用|拨付)?(?:资金|经费|金额|人数|户数|人次|户次|对象|床位|床位数|标准|"
-    r"平均标准|保障标准|支出|总数|数量|保障|供养|集中供养|分散供养)?$"
+    r"平均标准|保障标准|支出|总数|数量|保障|供养|集中供养|分散供养|职工|职工人数|工作人员|从业人员)?$"
 )
 ADDED = re.compile(r"新增|新建|新设立?|新成立|新培育|新认定|新登记|新招录|新开办|新改建|新备案|新纳入")
 PEOPLE_WINDOW = 20  # a scaled figure with no unit counts people when people were named just before it
@@ -862,6 +862,12 @@ def code_candidates(
         if scope is None and heading:
             in_heading = SCOPE.search(heading)
             scope = in_heading.group() if in_heading else None
+    if metric and GENERIC_PART.match(metric) and context.previous_phrases:
+        # 殡仪馆12个，职工860人: a bare measure word counts the thing just named before its general reading
+        thing = SCOPE.sub("", context.previous_phrases[0])
+        if scope:
+            yield scope + thing + metric, scope + thing
+        yield thing + metric, thing
     if scope:
         yield scope + canonical(metric), None
     yield metric, None
