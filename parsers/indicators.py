@@ -158,6 +158,7 @@ JOINABLE = re.compile(
     r"(?:提高|提升|调整|增加|增长)(?:到|至|为)|增至)"  # 提高到750元 is a level; 提高50元 a change, never joined
 )
 FIGURE_TAIL = re.compile(r"([^，,。；;、：:（）()]{2,24}?)(?=[\d，,。；;、]|$)")
+SUPERLATIVE = re.compile(r"(?:的)?(?:数量|人数|总数|规模)?(?:最多|最少|最高|最低|最大|居首|第一)$")
 MAX_VERB_PHRASE = 6  # 纳入救助范围: a verb phrase this short names no thing of its own
 # words that name only a measure of some thing (资金, 人数, 床位): joined to the thing counted before them
 GENERIC_PART = re.compile(
@@ -897,6 +898,12 @@ def code_candidates(
         yield context.respective, None  # 城乡低保标准分别提高到每人每月820元和650元
     if scope is None and not parts and "低保" in metric:
         yield "城乡" + canonical(metric), None  # a bare 低保户 with no 城市/农村 anywhere counts both
+    if not metric:
+        # 其中杭州老年人口数量最多，为159.1万人: the clause before names what the bare 为… figure is
+        cut = _list_start(sentence, figure.start)
+        if cut and sentence[cut:figure.start].strip() in ("为", "达", "达到", "是", "共"):
+            subject = sentence[_list_start(sentence, cut - 1) : cut - 1]
+            yield _trim_metric(SUPERLATIVE.sub("", _trim_metric(subject))), None
     if not metric or (JOINABLE.match(metric) and len(metric) <= MAX_VERB_PHRASE) or verb_after:
         if context.previous_phrases:
             yield context.previous_phrases[0], None  # 低保边缘家庭1.2万户、3.1万人纳入救助范围
