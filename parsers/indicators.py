@@ -901,7 +901,7 @@ def code_candidates(
     if not metric:
         # 其中杭州老年人口数量最多，为159.1万人: the clause before names what the bare 为… figure is
         cut = _list_start(sentence, figure.start)
-        if cut and sentence[cut:figure.start].strip() in ("为", "达", "达到", "是", "共"):
+        if cut and sentence[cut : figure.start].strip() in ("为", "达", "达到", "是", "共"):
             subject = sentence[_list_start(sentence, cut - 1) : cut - 1]
             yield _trim_metric(SUPERLATIVE.sub("", _trim_metric(subject))), None
     if not metric or (JOINABLE.match(metric) and len(metric) <= MAX_VERB_PHRASE) or verb_after:
