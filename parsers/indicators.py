@@ -491,6 +491,8 @@ def metric_phrase(
             return f"{who}占{base}比例" if base else f"{who}占比"
     after = _noun_after(sentence, figure)
     own = _trim_metric(before) if not before.endswith("的") else before.strip(' “”"')
+    if after in SINGLE_CHAR_NOUNS and not own:  # 37个市辖区、33个县: the division counted, not the one before
+        return after
     if len(after) >= 2:
         phrase = own + after if own and (before.endswith("的") or len(own) <= VERB_PREFIX_CHARS) else after
         return phrase[:MAX_METRIC_CHARS]
