@@ -149,6 +149,7 @@ SCOPE = re.compile(r"城乡|城市|城镇|农村|乡村")
 TOTAL_MARK = re.compile(r"全(?:县|市|省|区|州|盟|旗|国)|合计|共计|总计|总数")
 HEADING_NUMBER = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|\d+[、.．])\s*")
 MAX_TOPIC_CHARS = 10
+ANY_DIGIT = re.compile(r"\d")
 TOPIC_STOP = re.compile(r"[，,。；;！!？?\d]")
 # 城市低保方面，… / 特困供养：…: the lead of a sentence names what its bare figures count
 TOPIC_LEAD = re.compile(r"^\s*([^，,。；;：:\d]{2,12}?)(?:方面|工作|情况)?[：:，,]")
@@ -672,6 +673,8 @@ def find_indicators(
     for paragraph in paragraphs:
         if not paragraph.paragraph_id and paragraph.section_id is not None:
             heading = heading_topic(paragraph.text)
+        elif len(paragraph.text) <= MAX_TOPIC_CHARS + 4 and not ANY_DIGIT.search(paragraph.text):
+            heading = heading_topic(paragraph.text) or heading  # a short line (城市低保：) heads what follows
         before_by_unit: dict[str, str] = {}  # metric of each unit in the sentence before
         this_by_unit: dict[str, str] = {}
         for _, printed in split_sentences(paragraph.text):

@@ -161,3 +161,12 @@ def test_a_change_after_a_level_gets_no_code() -> None:
         ("780元", "urban_dibao_standard"),
         ("50元", None),
     ]
+
+
+def test_a_short_line_before_the_figures_heads_them_like_a_heading() -> None:
+    assert _codes("农村低保：", "保障对象6120人、3215户。", "城市低保：", "保障对象1430人、812户。") == [
+        ("6120人", "rural_dibao_persons"),
+        ("3215户", "rural_dibao_households"),
+        ("1430人", "urban_dibao_persons"),
+        ("812户", "urban_dibao_households"),
+    ]
