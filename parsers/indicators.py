@@ -160,9 +160,9 @@ JOINABLE = re.compile(
 )
 FIGURE_TAIL = re.compile(r"([^，,。；;、：:（）()]{2,24}?)(?=[\d，,。；;、]|$)")
 SUPERLATIVE = re.compile(r"(?:的)?(?:数量|人数|总数|规模)?(?:最多|最少|最高|最低|最大|居首|第一)$")
-MAX_VERB_PHRASE = 6
-PER_PERSON_BEFORE = re.compile(r"(?:每人每月|每人每年|每人每天|人均每月)$")
-VERB_INSIDE = re.compile(r"发放|纳入|享受|领取|实施|开展|办理")  # 纳入救助范围: a verb phrase this short names no thing of its own
+MAX_VERB_PHRASE = 6  # 纳入救助范围: a verb phrase this short names no thing of its own
+PER_PERSON_BEFORE = re.compile(r"(?:每人每月|每人每年|每人每天|人均每月)$")  # 每人每月1800元: a standard
+VERB_INSIDE = re.compile(r"发放|纳入|享受|领取|实施|开展|办理")  # 680名事实无人抚养儿童发放…: persons, then the verb
 # words that name only a measure of some thing (资金, 人数, 床位): joined to the thing counted before them
 GENERIC_PART = re.compile(
     r"^(?:累计|共计|全年|当年)?(?:支出|发放|使用|拨付)?(?:资金|经费|金额|人数|户数|人次|户次|对象|床位|床位数|标准|"
