@@ -162,6 +162,7 @@ FIGURE_TAIL = re.compile(r"([^，,。；;、：:（）()]{2,24}?)(?=[\d，,。�
 SUPERLATIVE = re.compile(r"(?:的)?(?:数量|人数|总数|规模)?(?:最多|最少|最高|最低|最大|居首|第一)$")
 MAX_VERB_PHRASE = 6  # 纳入救助范围: a verb phrase this short names no thing of its own
 PER_PERSON_BEFORE = re.compile(r"(?:每人每月|每人每年|每人每天|人均每月)$")  # 每人每月1800元: a standard
+PROGRAMME_GROUP = re.compile(r"儿童|孤儿|特困|低保|五保|边缘")  # …not 1.2万名老年人发放慰问金: not a headcount of all
 VERB_INSIDE = re.compile(r"发放|纳入|享受|领取|实施|开展|办理")  # 680名事实无人抚养儿童发放…: persons, then the verb
 # words that name only a measure of some thing (资金, 人数, 床位): joined to the thing counted before them
 GENERIC_PART = re.compile(
@@ -883,7 +884,7 @@ def code_candidates(
     if figure.unit == "元" and per_person and "标准" not in metric:
         yield metric + "标准", None  # 集中养育孤儿每人每月1800元: a per-person amount is the standard
     head = VERB_INSIDE.split(metric, maxsplit=1)[0]
-    if len(head) >= 2 and head != metric:
+    if len(head) >= 2 and head != metric and PROGRAMME_GROUP.search(head):
         yield head, None  # 680名事实无人抚养儿童发放基本生活补贴: the persons are the words before the verb
     verb_after = JOINABLE.match(sentence, figure.end) is not None
     if verb_after and not before.endswith("的"):
