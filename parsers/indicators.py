@@ -174,6 +174,7 @@ PEOPLE_WINDOW = 20  # a scaled figure with no unit counts people when people wer
 MAX_METRIC_CHARS = 24
 # Divisions and households counted one after another (镇20515个、乡10172个): a metric of one character.
 SINGLE_CHAR_NOUNS = frozenset("镇乡县旗盟村户省市")
+DIVISION_END = re.compile(r"[，,。；;]|$|、\s*[\d一二三四五六七八九十两]")
 VERB_PREFIX_CHARS = 6  # a short phrase before VERB+figure+NOUN (新设立登记, 带来) is kept in the metric
 ALL_OF_THEM = re.compile(r"全部|均|都")
 LEADING_NOISE = re.compile(
@@ -495,8 +496,8 @@ def metric_phrase(
             return f"{who}占{base}比例" if base else f"{who}占比"
     after = _noun_after(sentence, figure)
     own = _trim_metric(before) if not before.endswith("的") else before.strip(' “”"')
-    if after in SINGLE_CHAR_NOUNS and not own:  # 37个市辖区、33个县: the division counted, not the one before
-        return after
+    if after in SINGLE_CHAR_NOUNS and not own and DIVISION_END.match(sentence, figure.end + 1):
+        return after  # 37个市辖区、33个县: the division counted, not the one before (31个省、自治区… is all of them)
     if len(after) >= 2:
         phrase = own + after if own and (before.endswith("的") or len(own) <= VERB_PREFIX_CHARS) else after
         return phrase[:MAX_METRIC_CHARS]
