@@ -496,7 +496,7 @@ def metric_phrase(
             return f"{who}占{base}比例" if base else f"{who}占比"
     after = _noun_after(sentence, figure)
     own = _trim_metric(before) if not before.endswith("的") else before.strip(' “”"')
-    if after in SINGLE_CHAR_NOUNS and not own and DIVISION_END.match(sentence, figure.end + 1):
+    if after in SINGLE_CHAR_NOUNS and len(own) <= 2 and DIVISION_END.match(sentence, figure.end + 1):
         return after  # 37个市辖区、33个县: the division counted, not the one before (31个省、自治区… is all of them)
     if len(after) >= 2:
         phrase = own + after if own and (before.endswith("的") or len(own) <= VERB_PREFIX_CHARS) else after
