@@ -170,3 +170,30 @@ def test_a_short_line_before_the_figures_heads_them_like_a_heading() -> None:
         ("1430人", "urban_dibao_persons"),
         ("812户", "urban_dibao_households"),
     ]
+
+
+def test_divisions_counted_one_after_another() -> None:
+    assert _codes("全省共辖11个地级市、37个市辖区、20个县级市、33个县。全国31个省、自治区、直辖市已完成换届。") == [
+        ("11个", "prefecture_level_cities"),
+        ("37个", "city_districts"),
+        ("20个", "county_level_cities"),
+        ("33个", "counties"),
+        ("31个", None),
+    ]
+
+
+def test_bulletin_wordings_of_institutions_and_their_beds_and_residents() -> None:
+    assert _codes(
+        "全国共有提供住宿的社会服务机构4.2万个，床位540万张，年末收留抚养和救助服务人员220万人。"
+        "全国共有未成年人救助保护机构1000个，床位1.0万张。"
+    ) == [
+        ("4.2万个", "residential_institutions"),
+        ("540万张", "residential_beds"),
+        ("220万人", "residential_residents"),
+        ("1000个", "minor_protection_institutions"),
+        ("1.0万张", "minor_protection_institution_beds"),
+    ]
+
+
+def test_money_raised_and_money_spent_are_different_quantities() -> None:
+    assert _codes("全年全市慈善组织募集款物3.2亿元，支出2.8亿元。") == [("3.2亿元", "donations"), ("2.8亿元", None)]
