@@ -872,6 +872,8 @@ def code_candidates(
         if scope is None and heading:
             in_heading = SCOPE.search(heading)
             scope = in_heading.group() if in_heading else None
+    if context.respective:
+        yield context.respective, None  # 城乡低保标准分别提高到每人每月820元和650元: the 城市 one, then the 农村 one
     if metric and GENERIC_PART.match(metric) and context.previous_phrases:
         # 殡仪馆12个，职工860人: a bare measure word counts the thing just named before its general reading
         thing = SCOPE.sub("", context.previous_phrases[0])
@@ -909,8 +911,6 @@ def code_candidates(
         if scope:
             yield scope + parent + metric, None if topic else scope + parent
         yield parent + metric, None if topic else parent
-    if context.respective:
-        yield context.respective, None  # 城乡低保标准分别提高到每人每月820元和650元
     if scope is None and not parts and "低保" in metric:
         yield "城乡" + canonical(metric), None  # a bare 低保户 with no 城市/农村 anywhere counts both
     if not metric:
