@@ -155,11 +155,13 @@ TOPIC_STOP = re.compile(r"[，,。；;！!？?\d]")
 TOPIC_LEAD = re.compile(r"^\s*([^，,。；;：:\d]{2,12}?)(?:方面|工作|情况)?[：:，,]")
 # a verb phrase after a figure (纳入救助范围, 享受补贴) counts the thing named just before
 JOINABLE = re.compile(
-    r"(?:纳入|享受|领取|获得|涉及|覆盖|救助|保障|帮扶|资助|受助|按月|按时|入住|在院|"
+    r"(?:纳入|享受|领取|获得|涉及|覆盖|惠及|救助|保障|帮扶|资助|受助|按月|按时|入住|在院|"
     r"(?:提高|提升|调整|增加|增长)(?:到|至|为)|增至)"  # 提高到750元 is a level; 提高50元 a change, never joined
 )
 FIGURE_TAIL = re.compile(r"([^，,。；;、：:（）()]{2,24}?)(?=[\d，,。；;、]|$)")
 SUPERLATIVE = re.compile(r"(?:的)?(?:数量|人数|总数|规模)?(?:最多|最少|最高|最低|最大|居首|第一)$")
+BARE_RATES = frozenset({"覆盖率", "覆盖面", "建成率"})
+BUILT = re.compile(r"建成|完成|建立|实现|设立|配备|建有")
 MAX_VERB_PHRASE = 6  # 纳入救助范围: a verb phrase this short names no thing of its own
 PER_PERSON_BEFORE = re.compile(r"(?:每人每月|每人每年|每人每天|人均每月)$")  # 每人每月1800元: a standard
 PROGRAMME_GROUP = re.compile(r"儿童|孤儿|特困|低保|五保|边缘")  # …not 1.2万名老年人发放慰问金: not a headcount of all
@@ -457,6 +459,8 @@ def _trim_metric(text: str) -> str:
         leading_place = place_at(text)
         if leading_place:
             text = text[leading_place.end :]
+    if text.startswith(("含", "包括")) and text.removeprefix("包括").removeprefix("含") in DIVISION_KINDS:
+        text = text.removeprefix("包括").removeprefix("含")  # 乡626个（含民族乡98个）
     if TOWN_NAME.fullmatch(text) and text not in DIVISION_KINDS:  # 其中保华镇2户10人: a town, not a metric
         return ""
     return text.strip(' “”"')
@@ -866,8 +870,10 @@ def code_candidates(
     if not SCOPE.search(metric):
         clause = _list_start(sentence, figure.start)
         scopes = SCOPE.findall(sentence, clause, figure.start)
-        if not scopes and not TOTAL_MARK.search(sentence, clause, figure.start):
-            scopes = SCOPE.findall(sentence, 0, clause)  # 城市低保对象2.1万人，累计支出资金…: the scope goes on
+        if not scopes and not TOTAL_MARK.search(sentence, clause, figure.start) and not PROGRAMME_GROUP.search(metric):
+            # 城市低保对象2.1万人，累计支出资金…: the scope goes on to a bare part, not to a programme named anew
+            # (…农村低保标准提高到5400元，全年累计发放低保金4385.6万元 is the total's money)
+            scopes = SCOPE.findall(sentence, 0, clause)
         scope = scopes[-1] if scopes else None
         if scope is None and heading:
             in_heading = SCOPE.search(heading)
@@ -913,6 +919,12 @@ def code_candidates(
         yield parent + metric, None if topic else parent
     if scope is None and not parts and "低保" in metric:
         yield "城乡" + canonical(metric), None  # a bare 低保户 with no 城市/农村 anywhere counts both
+    if metric in BARE_RATES:
+        # 全市139个镇（街道）全部建成社会工作服务站，覆盖率达到100%: the facility just built is what is covered
+        cut = _list_start(sentence, figure.start)
+        built = BUILT.split(sentence[_list_start(sentence, cut - 1) : max(cut - 1, 0)])
+        if len(built) > 1 and built[-1]:
+            yield built[-1] + metric, None
     if not metric:
         # 其中杭州老年人口数量最多，为159.1万人: the clause before names what the bare 为… figure is
         cut = _list_start(sentence, figure.start)
