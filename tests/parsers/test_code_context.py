@@ -197,3 +197,25 @@ def test_bulletin_wordings_of_institutions_and_their_beds_and_residents() -> Non
 
 def test_money_raised_and_money_spent_are_different_quantities() -> None:
     assert _codes("全年全市慈善组织募集款物3.2亿元，支出2.8亿元。") == [("3.2亿元", "donations"), ("2.8亿元", None)]
+
+
+def test_a_programme_named_anew_does_not_inherit_an_earlier_clauses_scope() -> None:
+    assert _codes("农村低保标准提高到每人每年6000元，全年累计发放低保金2300万元。") == [
+        ("6000元", "rural_dibao_standard"),
+        ("2300万元", "dibao_benefit"),
+    ]
+
+
+def test_the_two_disability_subsidies_named_together_are_their_total() -> None:
+    assert _codes("上半年共发放困难残疾人生活补贴和重度残疾人护理补贴560万元。") == [
+        ("560万元", "disability_two_subsidies_spending")
+    ]
+
+
+def test_a_bare_coverage_rate_is_of_the_facility_just_built_and_an_ethnic_township_is_its_own_count() -> None:
+    assert _codes("全县12个乡镇全部建成社会工作服务站，覆盖率达到100%。全县有乡8个（含民族乡3个）。") == [
+        ("12个", None),
+        ("100%", "township_social_work_station_coverage"),
+        ("8个", "townships"),
+        ("3个", "ethnic_townships"),
+    ]
