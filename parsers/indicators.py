@@ -17,7 +17,7 @@ from functools import cache
 
 import cn2an
 
-from parsers.metrics import MetricRule, code_metric, default_rules, rules_by_unit
+from parsers.metrics import MetricRule, canonical, code_metric, default_rules, rules_by_unit
 from parsers.records import Indicator, Paragraph, stable_id
 from parsers.regions import CITY, COUNTY, NATIONAL, Place, PlaceMention, find_places, place_at, place_by_name
 from parsers.script import to_simplified
@@ -28,9 +28,9 @@ EXACT, OVER, APPROX, UNDER = "exact", "over", "approx", "under"
 # Measure words, longest first so 人次 wins over 人 and 个工作日 over 个.
 UNITS = sorted(
     """
-    个工作日 个百分点 百分点 个月 平方米 平方公里 公里 千米 人次 场次 户次 家次 批次 架次 课时 小时 分钟
+    个工作日 个百分点 百分点 个月 周岁 平方米 平方公里 公里 千米 人次 场次 户次 家次 批次 架次 课时 小时 分钟
     个 家 人 名 位 元 项 次 场 件 笔 吨 单 亩 所 座 处 户 套 期 条 轮 起 篇 块 种 批 届 支 本 台 辆 张 份
-    例 床 间 部 册 首 幅 门 节 对 秒 天 周 年 倍 岁 具 冢 % ％
+    例 床 间 部 册 首 幅 门 节 对 秒 天 周 年 倍 岁 具 冢 % ％ ‰
     """.split(),
     key=len,
     reverse=True,
@@ -112,7 +112,7 @@ SESSION_ORDINAL_AFTER = re.compile(r"^[\u4e00-\u9fff]{0,4}(?:常委会|委员会
 # 60岁以上老年人口, 80岁及以上老人: an age band that names a group, not a measured age (30岁以上, stays one).
 AGE_BAND_AFTER = re.compile(r"^(?:及|或)?(?:以上|以下)?[的]?[\u4e00-\u9fff]")
 PEOPLE_BEFORE = re.compile(r"人口|老人|老年人|人数|群众|居民|人员|儿童|志愿者|会员|职工")
-UNIT_ALIASES = {"％": "%", "个百分点": "百分点"}
+UNIT_ALIASES = {"％": "%", "个百分点": "百分点", "周岁": "岁"}
 LIST_COUNT_UNITS = frozenset({"个", "种", "项", "类", "条", "大", "方面"})
 LIST_SEPARATOR = re.compile(r"[、,，]")
 COUNTED_NOUN_AFTER = re.compile(r"^(?:大|部门|个?(?:城市|省份|地市|县|区|镇|村|社区|街道|单位|国家|地区))")
@@ -124,6 +124,7 @@ MAX_QUOTED_NAME = 16  # a quoted span this short is a name or slogan (“百社�
 # --- context --------------------------------------------------------------------------------------
 SENTENCE_END = re.compile(r"(?<=[。！？!?])[”’\"」』)）]*")
 CLAUSE_SPLIT = re.compile(r"[,，、;；:：。！？!?()（）]")
+LIST_CLAUSE_SPLIT = re.compile(r"[,，;；:：。！？!?]")
 PEOPLE_NOUN = re.compile(
     r"^[^，,。；;]{0,6}(?:群众|居民|人员|人口|老人|儿童|学生|职工|志愿者|党员|会员|农民|家庭成员|村民|青年|妇女)"
 )
@@ -144,11 +145,38 @@ TARGET_BEFORE = re.compile(r"力争|争取|目标|预计|计划|规划|将达到
 TARGET_YEAR = re.compile(r"(?:到|至)((?:19|20)\d\d)年")
 GENERIC_MONEY = re.compile(r"(?:发放|支出|投入|下拨|拨付)?(?:救助|补助|保障)?(?:资金|金|款|经费)")
 PROGRAMME_VERB = re.compile(r"^(?:实施|开展|发放|办理|纳入|落实)")
-ADDED = re.compile(r"新增|新建|新设立?|新成立|新培育|新认定|新登记|新招录|新开办|新改建|新备案")
+SCOPE = re.compile(r"城乡|城市|城镇|农村|乡村")
+TOTAL_MARK = re.compile(r"全(?:县|市|省|区|州|盟|旗|国)|合计|共计|总计|总数")
+HEADING_NUMBER = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|\d+[、.．])\s*")
+MAX_TOPIC_CHARS = 10
+ANY_DIGIT = re.compile(r"\d")
+TOPIC_STOP = re.compile(r"[，,。；;！!？?\d]")
+# 城市低保方面，… / 特困供养：…: the lead of a sentence names what its bare figures count
+TOPIC_LEAD = re.compile(r"^\s*([^，,。；;：:\d]{2,12}?)(?:方面|工作|情况)?[：:，,]")
+# a verb phrase after a figure (纳入救助范围, 享受补贴) counts the thing named just before
+JOINABLE = re.compile(
+    r"(?:纳入|享受|领取|获得|涉及|覆盖|惠及|救助|保障|帮扶|资助|受助|按月|按时|入住|在院|"
+    r"(?:提高|提升|调整|增加|增长)(?:到|至|为)|增至)"  # 提高到750元 is a level; 提高50元 a change, never joined
+)
+FIGURE_TAIL = re.compile(r"([^，,。；;、：:（）()]{2,24}?)(?=[\d，,。；;、]|$)")
+SUPERLATIVE = re.compile(r"(?:的)?(?:数量|人数|总数|规模)?(?:最多|最少|最高|最低|最大|居首|第一)$")
+BARE_RATES = frozenset({"覆盖率", "覆盖面", "建成率"})
+BUILT = re.compile(r"建成|完成|建立|实现|设立|配备|建有")
+MAX_VERB_PHRASE = 6  # 纳入救助范围: a verb phrase this short names no thing of its own
+PER_PERSON_BEFORE = re.compile(r"(?:每人每月|每人每年|每人每天|人均每月)$")  # 每人每月1800元: a standard
+PROGRAMME_GROUP = re.compile(r"儿童|孤儿|特困|低保|五保|边缘")  # …not 1.2万名老年人发放慰问金: not a headcount of all
+VERB_INSIDE = re.compile(r"发放|纳入|享受|领取|实施|开展|办理")  # 680名事实无人抚养儿童发放…: persons, then the verb
+# words that name only a measure of some thing (资金, 人数, 床位): joined to the thing counted before them
+GENERIC_PART = re.compile(
+    r"^(?:累计|共计|全年|当年)?(?:支出|发放|使用|拨付)?(?:资金|经费|金额|人数|户数|人次|户次|对象|床位|床位数|标准|"
+    r"平均标准|保障标准|支出|总数|数量|保障|供养|集中供养|分散供养|职工|职工人数|工作人员|从业人员)?$"
+)
+ADDED = re.compile(r"新增|新建|新设立?|新成立|新培育|新认定|新登记|新招录|新开办|新改建|新备案|新纳入")
 PEOPLE_WINDOW = 20  # a scaled figure with no unit counts people when people were named just before it
 MAX_METRIC_CHARS = 24
 # Divisions and households counted one after another (镇20515个、乡10172个): a metric of one character.
 SINGLE_CHAR_NOUNS = frozenset("镇乡县旗盟村户省市")
+DIVISION_END = re.compile(r"[，,。；;]|$|、\s*[\d一二三四五六七八九十两]")
 VERB_PREFIX_CHARS = 6  # a short phrase before VERB+figure+NOUN (新设立登记, 带来) is kept in the metric
 ALL_OF_THEM = re.compile(r"全部|均|都")
 LEADING_NOISE = re.compile(
@@ -340,7 +368,7 @@ def _figure_from_match(sentence: str, match: re.Match[str]) -> Figure | None:
     if unit in DURATION_UNITS and after.startswith(("来", "以来")):  # 近3年来: a period, not a duration measured
         return None
     if (
-        unit == "岁"
+        unit in ("岁", "周岁")
         and AGE_BAND_AFTER.match(sentence[end:])
         and (tail in ("以上", "以下") or sentence[end : end + 3].startswith(("及以", "或以")))
     ):
@@ -385,7 +413,7 @@ def _ranges(sentence: str) -> Iterator[Figure]:
     (25至29岁) and spans of years are not figures."""
     for match in RANGE.finditer(sentence):
         unit = UNIT_ALIASES.get(match["unit"], match["unit"])
-        if unit in ("岁", "年") or _inside_book_title(sentence, match.start()):
+        if unit in ("岁", "周岁", "年") or _inside_book_title(sentence, match.start()):
             continue
         if match.start() and (sentence[match.start() - 1].isdigit() or sentence[match.start() - 1] in ".．"):
             continue
@@ -415,6 +443,11 @@ def _clause_start(sentence: str, pos: int, previous: Figure | None) -> int:
     return max(cut, previous.end) if previous and previous.end <= pos else cut
 
 
+def _list_start(sentence: str, pos: int) -> int:
+    """Where the clause holding a list (A20个、B300个) begins: the last comma, semicolon or colon before `pos`."""
+    return max((m.end() for m in LIST_CLAUSE_SPLIT.finditer(sentence, 0, pos)), default=0)
+
+
 def _trim_metric(text: str) -> str:
     text = text.strip(' “”"')
     previous = None
@@ -426,6 +459,8 @@ def _trim_metric(text: str) -> str:
         leading_place = place_at(text)
         if leading_place:
             text = text[leading_place.end :]
+    if text.startswith(("含", "包括")) and text.removeprefix("包括").removeprefix("含") in DIVISION_KINDS:
+        text = text.removeprefix("包括").removeprefix("含")  # 乡626个（含民族乡98个）
     if TOWN_NAME.fullmatch(text) and text not in DIVISION_KINDS:  # 其中保华镇2户10人: a town, not a metric
         return ""
     return text.strip(' “”"')
@@ -465,6 +500,8 @@ def metric_phrase(
             return f"{who}占{base}比例" if base else f"{who}占比"
     after = _noun_after(sentence, figure)
     own = _trim_metric(before) if not before.endswith("的") else before.strip(' “”"')
+    if after in SINGLE_CHAR_NOUNS and len(own) <= 2 and DIVISION_END.match(sentence, figure.end + 1):
+        return after  # 37个市辖区、33个县: the division counted, not the one before (31个省、自治区… is all of them)
     if len(after) >= 2:
         phrase = own + after if own and (before.endswith("的") or len(own) <= VERB_PREFIX_CHARS) else after
         return phrase[:MAX_METRIC_CHARS]
@@ -555,6 +592,16 @@ def respective_places(ctx: SentenceContext, figures: Sequence[Figure]) -> dict[i
     return {f.start: p for f, p in zip(after, places, strict=True)}
 
 
+def urban_and_rural(sentence: str, figures: Sequence[Figure]) -> dict[int, str]:
+    """城乡低保标准分别提高到每人每月820元和650元: the first figure is the 城市 one, the second the 农村 one."""
+    marker = sentence.find("分别")
+    subject = _trim_metric(sentence[_clause_start(sentence, marker, None) : marker])
+    after = [f for f in figures if f.start > marker]
+    if "城乡" not in subject or len(after) != 2 or after[0].unit != after[1].unit:
+        return {}
+    return {after[0].start: subject.replace("城乡", "城市"), after[1].start: subject.replace("城乡", "农村")}
+
+
 def find_period(ctx: SentenceContext, figure: Figure) -> str | None:
     """The time expression scoping the figure: the nearest one before it in the sentence.
 
@@ -630,7 +677,12 @@ def find_indicators(
     vocabulary = rules_by_unit(default_rules() if rules is None else rules)
     article_place = place_by_name(region) if region else None
     found: list[Indicator] = []
+    heading: str | None = None  # the short heading above the paragraph, when it names a quantity's parent
     for paragraph in paragraphs:
+        if not paragraph.paragraph_id and paragraph.section_id is not None:
+            heading = heading_topic(paragraph.text)
+        elif len(paragraph.text) <= MAX_TOPIC_CHARS + 4 and not ANY_DIGIT.search(paragraph.text):
+            heading = heading_topic(paragraph.text) or heading  # a short line (城市低保：) heads what follows
         before_by_unit: dict[str, str] = {}  # metric of each unit in the sentence before
         this_by_unit: dict[str, str] = {}
         for _, printed in split_sentences(paragraph.text):
@@ -644,6 +696,8 @@ def find_indicators(
                 continue
             ctx = sentence_context(sentence, until=figures[-1].start)
             respective = respective_places(ctx, figures)
+            respective_scopes = urban_and_rural(sentence, figures) if "分别" in sentence else {}
+            coded_phrases: tuple[str, ...] = ()
             for n, figure in enumerate(figures):
                 shared = previous_metric
                 adjacent = n > 0 and figures[n - 1].end == figure.start  # 3167户8112人: one thing counted twice
@@ -655,7 +709,20 @@ def find_indicators(
                     metric = inherited[figure.unit]
                 before_by_unit.setdefault(figure.unit, metric)
                 this_by_unit[figure.unit] = metric
-                code = _code(sentence, figure, figures[n - 1] if n else None, metric, vocabulary)
+                code, phrase = _code(
+                    sentence,
+                    figure,
+                    figures[n - 1] if n else None,
+                    metric,
+                    vocabulary,
+                    CodeContext(
+                        heading,
+                        coded_phrases or ((previous_metric,) if n and previous_metric else ()),
+                        respective_scopes.get(figure.start),
+                    ),
+                )
+                if code is not None:
+                    coded_phrases = (phrase,)
                 if code is None and figure.unit == "元" and GENERIC_MONEY.fullmatch(metric):
                     # 实施临时救助24户77人,发放救助资金15.2万元: the money of the programme just named
                     named = next((m for u, m in reversed(this_by_unit.items()) if u != "元"), None)
@@ -705,16 +772,171 @@ VALUE_KIND, TARGET_KIND, RANGE_KIND = "value", "target", "range"
 
 
 def _code(
-    sentence: str, figure: Figure, previous: Figure | None, metric: str, vocabulary: dict[str, tuple[MetricRule, ...]]
-) -> str | None:
-    """The metric's code. A figure of what was added (新增/新建…养老床位) is looked up as 新增<thing>: a count of
-    new beds is not the stock of beds, and only a rule written for additions gives it a code."""
-    before = sentence[_clause_start(sentence, figure.start, previous) : figure.start]
+    sentence: str,
+    figure: Figure,
+    previous: Figure | None,
+    metric: str,
+    vocabulary: dict[str, tuple[MetricRule, ...]],
+    context: CodeContext | None = None,
+) -> tuple[str | None, str]:
+    """The metric's code and the thing it counts (the phrase that gave the code, or the parent it was joined to).
+
+    A figure of what was added (新增/新建…养老床位) is looked up as 新增<thing>: a count of new beds is not the
+    stock of beds, and only a rule written for additions gives it a code. Otherwise the phrase as worded is tried
+    with the context that decides which quantity it is (see `code_candidates`)."""
+    if figure.unit not in vocabulary:
+        return None, metric
+    clause_start = _clause_start(sentence, figure.start, previous)
+    before = sentence[clause_start : figure.start]
     added = max(ADDED.finditer(before), key=lambda m: m.start(), default=None)  # the last one before the figure
-    if added is None:
-        return code_metric(metric, figure.unit, vocabulary)
-    thing = _trim_metric(before[added.end() :]) or _noun_after(sentence, figure)
-    return code_metric("新增" + thing, figure.unit, vocabulary)
+    listed = before.startswith("、") or sentence[clause_start - 1 : clause_start] == "、"
+    if added is None and listed and ADDED.search(sentence, _list_start(sentence, figure.start), clause_start):
+        # 新建综合养老服务中心20个、老年助餐服务点300个: the verb before a list of figures governs all of them
+        thing = _trim_metric(before.lstrip("、")) or _noun_after(sentence, figure)
+        return code_metric("新增" + thing, figure.unit, vocabulary), metric
+    if added is not None:
+        thing = _trim_metric(before[added.end() :]) or _noun_after(sentence, figure)
+        return code_metric("新增" + thing, figure.unit, vocabulary), metric
+    phrases = []
+    specific = specific_rules(vocabulary)
+    for phrase, parent in code_candidates(sentence, figure, before, metric, context or CodeContext()):
+        code = code_metric(phrase, figure.unit, specific)
+        # a joined phrase must owe its code to the figure's own words, not to the parent's alone:
+        # 查处非法社会组织27家，对156家未按规定参加年检的社会组织… is not 查处非法社会组织 again
+        if code is not None and not (
+            parent and not GENERIC_PART.match(metric) and code_metric(parent, figure.unit, specific) == code
+        ):
+            return code, parent or phrase
+        if not parent:
+            phrases.append(phrase)
+    catch_alls = fallback_rules(vocabulary)
+    return next(((c, p) for p in phrases if (c := code_metric(p, figure.unit, catch_alls))), (None, metric))
+
+
+_SPLITS: dict[int, tuple[dict[str, tuple[MetricRule, ...]], ...]] = {}
+
+
+def _split(vocabulary: dict[str, tuple[MetricRule, ...]]) -> tuple[dict[str, tuple[MetricRule, ...]], ...]:
+    known = _SPLITS.get(id(vocabulary))
+    if known is None or known[0] is not vocabulary:
+        if len(_SPLITS) > 64:
+            _SPLITS.clear()
+        specific = {u: kept for u, rs in vocabulary.items() if (kept := tuple(r for r in rs if not r.fallback))}
+        catch_alls = {u: kept for u, rs in vocabulary.items() if (kept := tuple(r for r in rs if r.fallback))}
+        known = (vocabulary, specific, catch_alls)
+        _SPLITS[id(vocabulary)] = known
+    return known
+
+
+def specific_rules(vocabulary: dict[str, tuple[MetricRule, ...]]) -> dict[str, tuple[MetricRule, ...]]:
+    return _split(vocabulary)[1]
+
+
+def fallback_rules(vocabulary: dict[str, tuple[MetricRule, ...]]) -> dict[str, tuple[MetricRule, ...]]:
+    """The catch-all rules (投入资金, 受益人数): tried on every wording only once no specific rule fits."""
+    return _split(vocabulary)[2]
+
+
+@dataclass(frozen=True, slots=True)
+class CodeContext:
+    """What around a figure can decide its quantity: the heading above it and the thing counted just before."""
+
+    heading: str | None = None  # a short heading (城市低保) above the paragraph
+    previous_phrases: tuple[str, ...] = ()  # the phrases that coded figures before it in the sentence, nearest first
+    respective: str | None = None  # 城乡X分别…: X of 城市 for the first figure, of 农村 for the second
+
+
+def heading_topic(text: str) -> str | None:
+    """A heading short enough to name a quantity's parent (一、城市低保 -> 城市低保), else None."""
+    topic = HEADING_NUMBER.sub("", text).strip(" ：:。")
+    if not topic or len(topic) > MAX_TOPIC_CHARS or TOPIC_STOP.search(topic):
+        return None
+    return topic
+
+
+def code_candidates(
+    sentence: str, figure: Figure, before: str, metric: str, context: CodeContext
+) -> Iterator[tuple[str, str | None]]:
+    """Phrases to look a figure up with, most specific first, each with the parent it was joined to (or None).
+
+    The 城市/农村/城乡 named before the figure (in its sentence, else in the heading above) scopes a bare
+    phrase (纳入低保812户 after 城市…); the clause's own words stand when the words after the figure are a verb
+    phrase (事实无人抚养儿童1580名纳入保障范围); a phrase that names only a part (床位, 集中供养, 基本生活费)
+    takes the thing counted just before it in the sentence, the sentence's lead (城市低保方面，…) or the heading.
+    """
+    parts = PARTS_OF_BEFORE.match(sentence) is not None  # 其中…: parts of a total, not the total's scope
+    heading = None if parts else context.heading
+    scope = None
+    if not SCOPE.search(metric):
+        clause = _list_start(sentence, figure.start)
+        scopes = SCOPE.findall(sentence, clause, figure.start)
+        if not scopes and not TOTAL_MARK.search(sentence, clause, figure.start) and not PROGRAMME_GROUP.search(metric):
+            # 城市低保对象2.1万人，累计支出资金…: the scope goes on to a bare part, not to a programme named anew
+            # (…农村低保标准提高到5400元，全年累计发放低保金4385.6万元 is the total's money)
+            scopes = SCOPE.findall(sentence, 0, clause)
+        scope = scopes[-1] if scopes else None
+        if scope is None and heading:
+            in_heading = SCOPE.search(heading)
+            scope = in_heading.group() if in_heading else None
+    if context.respective:
+        yield context.respective, None  # 城乡低保标准分别提高到每人每月820元和650元: the 城市 one, then the 农村 one
+    if metric and GENERIC_PART.match(metric) and context.previous_phrases:
+        # 殡仪馆12个，职工860人: a bare measure word counts the thing just named before its general reading
+        thing = SCOPE.sub("", context.previous_phrases[0])
+        if scope:
+            yield scope + thing + metric, scope + thing
+        yield thing + metric, thing
+    if scope:
+        yield scope + canonical(metric), None
+    yield metric, None
+    per_person = PER_PERSON_BEFORE.search(sentence, max(0, figure.start - 6), figure.start)
+    if figure.unit == "元" and per_person and "标准" not in metric:
+        yield metric + "标准", None  # 集中养育孤儿每人每月1800元: a per-person amount is the standard
+    head = VERB_INSIDE.split(metric, maxsplit=1)[0]
+    if len(head) >= 2 and head != metric and PROGRAMME_GROUP.search(head):
+        yield head, None  # 680名事实无人抚养儿童发放基本生活补贴: the persons are the words before the verb
+    verb_after = JOINABLE.match(sentence, figure.end) is not None
+    if verb_after and not before.endswith("的"):
+        own = _trim_metric(before)
+        if len(own) >= 2 and own != metric:
+            if scope:
+                yield scope + canonical(own), None
+            yield own, None
+    # (parent, whether it is a topic: a heading or a sentence's lead names what its bare figures count, while
+    # a thing counted before may be a different quantity than the words after it)
+    parents = [(p, False) for p in context.previous_phrases]
+    lead = TOPIC_LEAD.match(sentence)
+    if lead and lead.end() <= figure.start:
+        parents.append((_trim_metric(lead.group(1)), True))
+    if heading:
+        parents.append((heading, True))
+    for parent, topic in parents:
+        parent = SCOPE.sub("", parent)  # the thing, without its 城市/农村: the figure's own scope decides
+        if not parent or parent in metric:
+            continue
+        if scope:
+            yield scope + parent + metric, None if topic else scope + parent
+        yield parent + metric, None if topic else parent
+    if scope is None and not parts and "低保" in metric:
+        yield "城乡" + canonical(metric), None  # a bare 低保户 with no 城市/农村 anywhere counts both
+    if metric in BARE_RATES:
+        # 全市139个镇（街道）全部建成社会工作服务站，覆盖率达到100%: the facility just built is what is covered
+        cut = _list_start(sentence, figure.start)
+        built = BUILT.split(sentence[_list_start(sentence, cut - 1) : max(cut - 1, 0)])
+        if len(built) > 1 and built[-1]:
+            yield built[-1] + metric, None
+    if not metric:
+        # 其中杭州老年人口数量最多，为159.1万人: the clause before names what the bare 为… figure is
+        cut = _list_start(sentence, figure.start)
+        if cut and sentence[cut : figure.start].strip() in ("为", "达", "达到", "是", "共"):
+            subject = sentence[_list_start(sentence, cut - 1) : cut - 1]
+            yield _trim_metric(SUPERLATIVE.sub("", _trim_metric(subject))), None
+    if not metric or (JOINABLE.match(metric) and len(metric) <= MAX_VERB_PHRASE) or verb_after:
+        if context.previous_phrases:
+            yield context.previous_phrases[0], None  # 低保边缘家庭1.2万户、3.1万人纳入救助范围
+        tail = FIGURE_TAIL.match(sentence, figure.end)
+        if tail:
+            yield tail.group(1), None  # 为8.6万名80周岁以上老年人发放高龄津贴
 
 
 def _target_or_value(sentence: str, figure: Figure, published: date | None) -> str:
