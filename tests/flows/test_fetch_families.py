@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 from flows.sources.web import canonical_url
@@ -31,6 +30,7 @@ from tests.fixtures.site.families import (
     family_sites,
 )
 from tests.fixtures.site.server import Request
+from tests.flows.warehouse_rows import read_rows
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -48,11 +48,7 @@ class Crawl:
     runs: list[Run]
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-        con = duckdb.connect(str(self.db), read_only=True)
-        try:
-            return con.execute(sql, params or []).fetchall()
-        finally:
-            con.close()
+        return read_rows(self.db, sql, params)
 
     def url(self, host: str, path: str) -> str:
         return canonical_url(self.hosts[host].url(path))

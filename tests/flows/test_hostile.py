@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 from flows.sources.web import canonical_url
 from tests.fixtures.site.hostile import HostileHosts
+from tests.flows.warehouse_rows import read_rows
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -67,11 +67,7 @@ class HostileRun:
     requests: list[dict[str, list[str]]]  # per run: host name -> paths requested
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-        con = duckdb.connect(str(self.db), read_only=True)
-        try:
-            return con.execute(sql, params or []).fetchall()
-        finally:
-            con.close()
+        return read_rows(self.db, sql, params)
 
 
 @pytest.fixture(scope="module")
