@@ -18,6 +18,7 @@ from typing import Any
 from parsers.article import parse_document
 from parsers.records import Article, Indicator, RawDocument
 from parsers.tables import squeeze
+from tests.parsers.scoring import MatchCounts
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
@@ -116,30 +117,13 @@ def _same_printed(gold: str, raw: str) -> bool:
 
 # --- figures --------------------------------------------------------------------------------------
 @dataclass
-class FigureScore:
-    gold: int = 0
-    predicted: int = 0
-    matched: int = 0
+class FigureScore(MatchCounts):
     unit_right: int = 0
-    misses: list[str] = field(default_factory=list)
-    false_hits: list[str] = field(default_factory=list)
     pairs: list[tuple[dict[str, Any], Indicator]] = field(default_factory=list)
 
-    @property
-    def precision(self) -> float:
-        return self.matched / self.predicted if self.predicted else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.matched / self.gold if self.gold else 1.0
-
     def add(self, other: FigureScore) -> None:
-        self.gold += other.gold
-        self.predicted += other.predicted
-        self.matched += other.matched
+        self.add_counts(other)
         self.unit_right += other.unit_right
-        self.misses += other.misses
-        self.false_hits += other.false_hits
         self.pairs += other.pairs
 
     def report(self, title: str) -> str:

@@ -52,14 +52,14 @@ def _norm(value: Any) -> Any:
 
 
 @dataclass
-class IndicatorScore:
+class MatchCounts:
+    """Gold figures, predicted figures and how many matched, with what was missed and found wrongly."""
+
     gold: int = 0
     predicted: int = 0
     matched: int = 0
-    field_hits: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIELDS, 0))
     misses: list[str] = field(default_factory=list)
     false_hits: list[str] = field(default_factory=list)
-    field_errors: list[str] = field(default_factory=list)
 
     @property
     def precision(self) -> float:
@@ -69,17 +69,26 @@ class IndicatorScore:
     def recall(self) -> float:
         return self.matched / self.gold if self.gold else 1.0
 
+    def add_counts(self, other: MatchCounts) -> None:
+        self.gold += other.gold
+        self.predicted += other.predicted
+        self.matched += other.matched
+        self.misses += other.misses
+        self.false_hits += other.false_hits
+
+
+@dataclass
+class IndicatorScore(MatchCounts):
+    field_hits: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FIELDS, 0))
+    field_errors: list[str] = field(default_factory=list)
+
     def accuracy(self, name: str) -> float:
         return self.field_hits[name] / self.matched if self.matched else 1.0
 
     def add(self, other: IndicatorScore) -> None:
-        self.gold += other.gold
-        self.predicted += other.predicted
-        self.matched += other.matched
+        self.add_counts(other)
         for k in FIELDS:
             self.field_hits[k] += other.field_hits[k]
-        self.misses += other.misses
-        self.false_hits += other.false_hits
         self.field_errors += other.field_errors
 
     def report(self, title: str) -> str:
